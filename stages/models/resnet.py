@@ -1,0 +1,102 @@
+"""Regression ResNets (torchvision) with a configurable number of input channels, and ensembles of them.
+
+Every model maps a normalised batch (B, C, H, W) to one scalar per image, shape (B,).
+The head is ``linear`` (plain Linear(features -> 1), the counting paper) or ``sigmoid``
+(``target_max * sigmoid(Linear(...))``, the thesis' age head scaled to the age range).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.models import resnet
+from torchvision.models.resnet import BasicBlock, ResNet
+
+ARCHS = {
+    # resnet10 is torchvision's ResNet with one BasicBlock per stage: the quick CPU profile's network.
+    "resnet10": lambda: ResNet(BasicBlock, [1, 1, 1, 1]),
+    "resnet18": resnet.resnet18,
+    "resnet34": resnet.resnet34,
+    "resnet50": resnet.resnet50,
+}
+
+
+class Regressor(nn.Module):
+    """A torchvision ResNet trunk (``conv1`` .. ``layer4``, global pool) and a one-output head."""
+
+    def __init__(self, arch: str, in_channels: int, head: str = "linear", target_max: float = 1.0):
+        super().__init__()
+        if arch not in ARCHS:
+            raise ValueError(f"unknown arch {arch!r} (known: {', '.join(ARCHS)})")
+        if head not in ("linear", "sigmoid"):
+            raise ValueError(f"unknown head {head!r}: linear | sigmoid")
+        net = ARCHS[arch]()
+        if in_channels != 3:
+            old = net.conv1
+            net.conv1 = nn.Conv2d(in_channels, old.out_channels, old.kernel_size, old.stride, old.padding, bias=False)
+            nn.init.kaiming_normal_(net.conv1.weight, mode="fan_out", nonlinearity="relu")
+        net.fc = nn.Linear(net.fc.in_features, 1)
+        self.net = net
+        self.head = head
+        self.register_buffer("target_max", torch.tensor(float(target_max)))
+
+    # Expose the torchvision stages so explainers can say ``model.layer4``.
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            net = super().__getattr__("net")
+            if name.startswith("layer") or name in ("conv1", "bn1", "fc"):
+                return getattr(net, name)
+            raise
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x).squeeze(1)
+        if self.head == "sigmoid":
+            out = self.target_max * torch.sigmoid(out)
+        return out
+
+
+class Ensemble(nn.Module):
+    """Average of the members' predictions (the thesis trains 3 models and averages them)."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        if len(self.members) == 1:
+            return self.members[0](x)
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+
+def build(spec: dict) -> Regressor:
+    """Build a fresh model from its spec: {arch, in_channels, head, target_max}."""
+    return Regressor(spec["arch"], spec["in_channels"], spec.get("head", "linear"), spec.get("target_max", 1.0))
+
+
+def save_checkpoint(path, spec: dict, members: list[nn.Module], meta: dict) -> None:
+    from stages.io import save_torch
+
+    states = [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in members]
+    save_torch(path, {"spec": spec, "members": states, "meta": meta})
+
+
+def load_checkpoint(path, device="cpu") -> tuple[Ensemble, dict]:
+    """Load ``models/<task>/<name>.pt``: returns the ensemble (eval mode) and the raw checkpoint."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    members = []
+    for state in ckpt["members"]:
+        m = build(ckpt["spec"])
+        m.load_state_dict(state)
+        members.append(m)
+    model = Ensemble(members).to(device).eval()
+    return model, ckpt
+
+
+def load_weights(model: nn.Module, path: str) -> None:
+    """Optional ``weights`` param: a local state dict (of a Regressor, or of a bare torchvision ResNet)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    target = model if any(k.startswith("net.") for k in state) else model.net
+    missing, unexpected = target.load_state_dict(state, strict=False)
+    if unexpected:
+        raise ValueError(f"{path}: unexpected keys in weights file, e.g. {unexpected[:3]}")
