@@ -161,3 +161,20 @@ def load_global(params: dict | None = None) -> dict:
     """The top-level ``seed`` and ``device`` settings."""
     params = read_params() if params is None else params
     return {k: _check(k, s, get(params, k)) for k, s in GLOBAL_SCHEMA.items()}
+
+
+@dataclass
+class Section(Spec):
+    """A sub-section validated by the stage that owns it (accepted as is here)."""
+
+    def check(self, key, value):
+        if not isinstance(value, dict):
+            raise ParamError(f"{key}: expected a mapping of settings")
+        return value
+
+
+def ratios(key: str, value: dict) -> dict:
+    """Check that split ratios are positive and sum to 1."""
+    if abs(sum(value.values()) - 1) > 1e-6:
+        raise ParamError(f"{key}: ratios must sum to 1, got {sum(value.values())}")
+    return value

@@ -1,0 +1,153 @@
+"""The training loop shared by training and unlearning: regression on in-memory uint8 tensors.
+
+One loop serves Original, Retrain and every unlearning method's fine-tune. A method hooks in through
+``target_fn`` (relabel a batch, e.g. random labels) and ``post_step`` (e.g. the anchored proximal step).
+Validation always runs with ``model.eval()`` and without augmentation. The best epoch (validation MAE) is
+kept. Under ``torchrun`` (``torch.distributed`` initialised) the model is wrapped in DistributedDataParallel
+and every rank trains on its own slice of each epoch's permutation.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torchvision.transforms import v2
+
+from stages.data.arrays import normalize
+
+
+@dataclass
+class Recipe:
+    epochs: int
+    batch_size: int
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    loss: str = "mse"
+    patience: int = 0          # early stopping on validation MAE, 0 = off
+    amp: bool = True           # bf16 autocast on CUDA
+    augment: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, cfg: dict, **over) -> "Recipe":
+        keys = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in {**cfg, **over}.items() if k in keys})
+
+
+def make_augment(aug: dict):
+    """Train-only augmentation (REFERENCE section 2) on one uint8 (C, H, W) image, or None if all off."""
+    ops = []
+    if aug.get("hflip", 0) > 0:
+        ops.append(v2.RandomHorizontalFlip(aug["hflip"]))
+    if aug.get("rotation", 0) > 0:
+        ops.append(v2.RandomRotation(aug["rotation"]))
+    if aug.get("brightness", 0) > 0 or aug.get("contrast", 0) > 0:
+        ops.append(v2.ColorJitter(brightness=aug.get("brightness", 0), contrast=aug.get("contrast", 0)))
+    if aug.get("invert", 0) > 0:
+        ops.append(v2.RandomInvert(aug["invert"]))
+    return v2.Compose(ops) if ops else None
+
+
+def make_optimizer(params, r: Recipe):
+    if r.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=r.lr, momentum=r.momentum, weight_decay=r.weight_decay)
+    if r.optimizer == "adam":
+        return torch.optim.Adam(params, lr=r.lr, weight_decay=r.weight_decay)
+    raise ValueError(f"unknown optimizer {r.optimizer!r}: sgd | adam")
+
+
+LOSSES = {"mse": nn.functional.mse_loss, "mae": nn.functional.l1_loss}
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images, meta: dict, device, batch_size: int = 256) -> np.ndarray:
+    """Raw (unrounded) predictions of ``model`` in eval mode for uint8 images (N, C, H, W)."""
+    was_training = model.training
+    model.eval()
+    outs = []
+    for i in range(0, len(images), batch_size):
+        x = normalize(torch.as_tensor(np.asarray(images[i:i + batch_size])).to(device), meta)
+        outs.append(model(x).float())
+    model.train(was_training)
+    return torch.cat(outs).cpu().numpy() if outs else np.zeros(0, np.float32)
+
+
+def _dist():
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Recipe, device, seed: int,
+        target_fn=None, post_step=None, forget_mask=None, log=None) -> dict:
+    """Train ``model`` in place; returns {history, best_epoch, steps, images, seconds}.
+
+    ``train_x``/``val_x``: uint8 arrays (N, C, H, W); ``*_y``: float targets. ``target_fn(y, forget, gen)``
+    may relabel each batch (``forget``: the batch's rows of ``forget_mask``); ``post_step(model)`` runs after
+    every optimizer step. The weights of the best validation epoch are restored at the end.
+    """
+    rank, world = _dist()
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)  # torchvision's random transforms draw from the global generator
+    model.to(device).train()
+    net = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    opt = make_optimizer(net.parameters(), recipe)
+    loss_fn = LOSSES[recipe.loss]
+    augment = make_augment(recipe.augment)
+    use_amp = recipe.amp and device.type == "cuda"
+    x_all = torch.as_tensor(np.asarray(train_x))
+    y_all = torch.as_tensor(np.asarray(train_y, np.float32))
+    f_all = torch.as_tensor(np.asarray(forget_mask, bool)) if forget_mask is not None else None
+    history, best, best_state, best_epoch, bad, steps, seen = [], np.inf, None, 0, 0, 0, 0
+    t0 = time.time()
+    for epoch in range(1, recipe.epochs + 1):
+        perm = torch.randperm(len(x_all), generator=gen)[rank::world]
+        total, count = 0.0, 0
+        for i in range(0, len(perm), recipe.batch_size):
+            idx = perm[i:i + recipe.batch_size]
+            xb = x_all[idx]
+            if augment is not None:
+                xb = torch.stack([augment(img) for img in xb])
+            xb = normalize(xb.to(device, non_blocking=True), meta)
+            yb = y_all[idx]
+            if target_fn is not None:
+                yb = target_fn(yb, f_all[idx] if f_all is not None else None, gen)
+            yb = yb.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                out = net(xb).float()
+            loss = loss_fn(out, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if post_step is not None:
+                post_step(model)
+            steps += 1
+            seen += len(idx)
+            total += loss.detach() * len(idx)  # stays on the device: no per-step host sync
+            count += len(idx)
+        train_loss = float(total) / max(count, 1)
+        val_pred = predict(model, val_x, meta, device)
+        val_mae = float(np.abs(val_pred - np.asarray(val_y)).mean())
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_mae": val_mae,
+                        "seconds": round(time.time() - t0, 3)})
+        if log:
+            log.info("epoch %d: train loss %.4f, val MAE %.4f", epoch, train_loss, val_mae)
+        if val_mae < best:
+            best, best_epoch, bad = val_mae, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            bad += 1
+            if recipe.patience and bad >= recipe.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    seconds = time.time() - t0
+    return {"history": history, "best_epoch": best_epoch, "best_val_mae": best, "steps": steps,
+            "images": seen * world, "seconds": seconds, "images_per_s": seen * world / max(seconds, 1e-9)}

@@ -1,0 +1,94 @@
+"""Stage prepare_ltd: LTD copy (data.ltd.root) -> packed, model-ready splits in data/prepared/ltd/."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from stages import config
+from stages.config import Choice, Float, Int, List, Section, Str
+from stages.data import arrays, ltd, splits
+from stages.io import setup_logging, write_csv, write_json, write_npy
+
+SCHEMA = {
+    "synth": Section(),
+    "root": Str(),
+    "forget_class": Choice(*ltd.CLASSES),
+    "frame_stride": Int(min=1),
+    "image_size": List(Int(min=16), length=2),
+    "on_error": Choice("raise", "skip"),
+    "split": {"train": Float(min=0, max=1, min_open=True), "val": Float(min=0, max=1, min_open=True),
+              "test": Float(min=0, max=1, min_open=True)},
+    "rebalance": {"high_percentile": Float(min=0, max=100), "high_keep": Float(min=0, max=1, min_open=True),
+                  "low_percentile": Float(min=0, max=100), "low_factor": Int(min=1), "seed": Int(min=0)},
+}
+
+log = setup_logging("prepare_ltd")
+
+
+def prepare(cfg: dict, out: Path) -> dict:
+    t0 = time.time()
+    report = ltd.Report()
+    frames = ltd.read_annotations(cfg["root"], cfg["on_error"], cfg["frame_stride"], report)
+    if frames.empty:
+        raise ValueError(f"{cfg['root']}: no annotated frames found")
+    images, ok = ltd.load_frames(cfg["root"], list(frames["file_name"]), tuple(cfg["image_size"]))
+    for name in frames.loc[~ok, "file_name"]:
+        report.unreadable_images.append(f"{name}: unreadable or truncated image")
+        log.warning("excluded %s", name)
+    frames, images = frames[ok].reset_index(drop=True), images[ok]
+    t_read = time.time() - t0
+
+    frames["y"] = frames[list(ltd.CLASSES)].sum(axis=1)
+    frames["y_prime"] = frames["y"] - frames[cfg["forget_class"]]
+    frames["split"] = splits.split_clips(frames, config.ratios("data.ltd.split", cfg["split"]))
+    sy, sx = cfg["image_size"][0] / ltd.FRAME_H, cfg["image_size"][1] / ltd.FRAME_W
+
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    sizes = {}
+    for name in arrays.SPLITS:
+        idx = np.flatnonzero(frames["split"].to_numpy() == name)
+        if name == "train":
+            idx = idx[splits.rebalance(frames["y"].to_numpy()[idx], **cfg["rebalance"])]
+        table = frames.iloc[idx].reset_index(drop=True)
+        boxes = ltd.boxes_table(table)
+        boxes[["x_tl", "x_br"]] *= sx
+        boxes[["y_tl", "y_br"]] *= sy
+        write_npy(tmp / f"{name}.npy", images[idx])
+        write_csv(tmp / f"{name}.csv", table.drop(columns=["boxes", "split"]))
+        write_csv(tmp / f"{name}_boxes.csv", boxes, float_format="%.4f")
+        sizes[name] = len(idx)
+        if name == "train":
+            mean, std = arrays.channel_stats(images[idx])
+    summary = report.summary()
+    write_json(tmp / "meta.json", {
+        "task": "ltd", "channels": 1, "image_size": cfg["image_size"], "mean": mean, "std": std,
+        "forget_class": cfg["forget_class"], "target_max": float(frames["y"].max()),
+    })
+    stats = {"frames_read": len(frames) + int((~ok).sum()), "frames_kept": len(frames), "sizes": sizes,
+             "read_seconds": round(t_read, 2), "frames_per_s": round((len(frames)) / max(t_read, 1e-9), 1),
+             **summary}
+    write_json(tmp / "prepare_report.json", stats)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return stats
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--out", default=str(arrays.task_dir("ltd")))
+    args = p.parse_args(argv)
+    cfg = config.load("data.ltd", SCHEMA)
+    stats = prepare(cfg, Path(args.out))
+    log.info("prepared %s frames (%s) at %.0f frames/s; excluded: %s", stats["frames_kept"], stats["sizes"],
+             stats["frames_per_s"], {k: v for k, v in stats.items() if k in ("skipped_lines", "missing_annotations",
+                                                                            "unreadable_images", "bad_names")})
+
+
+if __name__ == "__main__":
+    main()
