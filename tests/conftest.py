@@ -1,0 +1,14 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LTD_EXAMPLE = ROOT.parent / "shared" / "data" / "ltd-example"
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """Run the test inside a temporary working directory (stages read/write relative paths)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

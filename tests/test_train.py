@@ -1,0 +1,111 @@
+"""Models and the training loop on tiny data."""
+import numpy as np
+import pandas as pd
+import torch
+
+from stages.data import arrays
+from stages.io import write_json
+from stages.models import resnet, run, tasks
+from stages.models.train import Recipe, fit, predict
+
+META = {"mean": [0.5], "std": [0.25]}
+CPU = torch.device("cpu")
+
+
+def blobs(n, seed=0, size=24):
+    """Images with k bright squares; target k."""
+    rng = np.random.default_rng(seed)
+    x = np.full((n, 1, size, size), 40, np.uint8)
+    y = rng.integers(0, 4, n)
+    for i in range(n):
+        for _ in range(y[i]):
+            r, c = rng.integers(0, size - 4, 2)
+            x[i, 0, r:r + 4, c:c + 4] = 220
+    return x, y.astype(np.float32)
+
+
+def spec(**kw):
+    return {"arch": "resnet10", "in_channels": 1, "head": "linear", "target_max": 4.0, **kw}
+
+
+def test_architectures_build_with_channels_and_heads():
+    for arch in ("resnet10", "resnet18", "resnet34", "resnet50"):
+        m = resnet.build(spec(arch=arch, in_channels=3, head="sigmoid", target_max=60.0)).eval()
+        out = m(torch.randn(2, 3, 32, 32))
+        assert out.shape == (2,) and (out > 0).all() and (out < 60).all()
+        assert m.layer4 is m.net.layer4
+
+
+def test_training_lowers_the_loss_and_is_deterministic():
+    x, y = blobs(96)
+    r = Recipe(epochs=3, batch_size=16, optimizer="adam", lr=0.002, loss="mse", amp=False,
+               augment={"hflip": 0.5, "rotation": 5, "brightness": 0.1, "contrast": 0.1, "invert": 0.0})
+    torch.manual_seed(0)
+    a = resnet.build(spec())
+    before = np.mean((predict(a, x, META, CPU) - y) ** 2)
+    res = fit(a, x, y, x[:32], y[:32], META, r, CPU, seed=0)
+    assert res["history"][-1]["train_loss"] < res["history"][0]["train_loss"]
+    assert np.mean((predict(a, x, META, CPU) - y) ** 2) < before
+    torch.manual_seed(0)
+    b = resnet.build(spec())
+    fit(b, x, y, x[:32], y[:32], META, r, CPU, seed=0)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    assert res["steps"] == 3 * 6
+
+
+def test_validation_runs_in_eval_mode_and_model_restored():
+    x, y = blobs(16)
+    m = resnet.build(spec()).train()
+    predict(m, x, META, CPU)
+    assert m.training
+    m.eval()
+    p1 = predict(m, x, META, CPU)
+    assert not m.training and np.allclose(p1, predict(m, x, META, CPU))
+
+
+def test_saved_model_reloads_and_predicts_the_same(tmp_path):
+    x, _ = blobs(8)
+    members = [resnet.build(spec()), resnet.build(spec())]
+    resnet.save_checkpoint(tmp_path / "m.pt", spec(), members, {"wall_time_s": 1.0})
+    model, ckpt = resnet.load_checkpoint(tmp_path / "m.pt")
+    ens = resnet.Ensemble(members).eval()
+    assert np.array_equal(predict(model, x, META, CPU), predict(ens, x, META, CPU))
+    assert ckpt["meta"]["wall_time_s"] == 1.0
+
+
+def write_prepared(root, task):
+    d = root / task
+    d.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 20), ("val", 8), ("test", 8)):
+        np.save(d / f"{split}.npy", rng.integers(0, 255, (n, 1, 8, 8), dtype=np.uint8))
+        if task == "ltd":
+            h = rng.integers(0, 3, n)
+            v = rng.integers(0, 3, n)
+            pd.DataFrame({"file_name": [f"f{i}" for i in range(n)], "human": h, "bicycle": 0, "motorcycle": 0,
+                          "vehicle": v, "y": h + v, "y_prime": v}).to_csv(d / f"{split}.csv", index=False)
+        else:
+            age = rng.integers(20, 61, n)
+            pd.DataFrame({"file_name": [f"f{i}" for i in range(n)], "age": age, "forget": age < 28,
+                          "group": 0, "augmented": False}).to_csv(d / f"{split}.csv", index=False)
+    write_json(d / "meta.json", {"channels": 1, "mean": [0.5], "std": [0.25], "forget_class": "human",
+                                 "target_max": 4.0, "age_min": 20, "age_max": 60})
+
+
+def test_retrain_never_sees_forget_targets(tmp_path):
+    write_prepared(tmp_path, "ltd")
+    write_prepared(tmp_path, "utk")
+    tr = arrays.load_split("ltd", "train", tmp_path).table
+    ret = tasks.load("ltd", "retain", tmp_path)
+    assert np.array_equal(ret.train_y, tr["y_prime"].to_numpy(np.float32))  # human counts never in the target
+    assert np.array_equal(tasks.load("ltd", "original", tmp_path).train_y, tr["y"].to_numpy(np.float32))
+    utr = arrays.load_split("utk", "train", tmp_path).table
+    uret = tasks.load("utk", "retain", tmp_path)
+    assert len(uret.train_y) == int((~utr["forget"]).sum()) and (uret.train_y >= 28).all()
+    assert (tasks.load("utk", "retain", tmp_path).val_y >= 28).all()
+    full = tasks.load("utk", "full", tmp_path)
+    assert full.forget.sum() == utr["forget"].sum() and len(full.train_y) == len(utr)
+
+
+def test_ensemble_member_seeds_differ():
+    assert run.member_seed(0, 0) != run.member_seed(0, 1)
