@@ -109,3 +109,21 @@ def test_retrain_never_sees_forget_targets(tmp_path):
 
 def test_ensemble_member_seeds_differ():
     assert run.member_seed(0, 0) != run.member_seed(0, 1)
+
+
+def test_augment_batch_flip_invert_identity_and_determinism():
+    from stages.models.train import augment_batch
+
+    x = torch.zeros(3, 1, 12, 16, dtype=torch.uint8)
+    x[:, :, 2:6, 1:5] = 200
+    g = torch.Generator().manual_seed(0)
+    off = {"hflip": 0.0, "rotation": 0, "brightness": 0.0, "contrast": 0.0, "invert": 0.0}
+    assert torch.equal(augment_batch(x, off, g), x.float())
+    assert torch.allclose(augment_batch(x, {**off, "hflip": 1.0}, g), x.float().flip(-1), atol=1e-3)
+    assert torch.equal(augment_batch(x, {**off, "invert": 1.0}, g), 255 - x.float())
+    rot = augment_batch(x, {**off, "rotation": 5}, g)
+    assert rot.shape == x.shape and not torch.equal(rot, x.float()) and rot.min() >= 0 and rot.max() <= 255
+    full = {"hflip": 0.5, "rotation": 5, "brightness": 0.15, "contrast": 0.2, "invert": 0.2}
+    a = augment_batch(x, full, torch.Generator().manual_seed(1))
+    b = augment_batch(x, full, torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)

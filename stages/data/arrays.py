@@ -58,7 +58,7 @@ def channel_stats(images: np.ndarray) -> tuple[list[float], list[float]]:
 
 
 def normalize(batch, meta: dict):
-    """uint8 tensor (B, C, H, W) -> float tensor normalised with the training split's mean/std."""
+    """uint8 (or float in [0, 255]) tensor (B, C, H, W) -> float tensor normalised with the training split's mean/std."""
     import torch
 
     mean = torch.tensor(meta["mean"], device=batch.device).view(1, -1, 1, 1)

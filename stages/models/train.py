@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import nn
-from torchvision.transforms import v2
 
 from stages.data.arrays import normalize
 
@@ -39,18 +38,43 @@ class Recipe:
         return cls(**{k: v for k, v in {**cfg, **over}.items() if k in keys})
 
 
-def make_augment(aug: dict):
-    """Train-only augmentation (REFERENCE section 2) on one uint8 (C, H, W) image, or None if all off."""
-    ops = []
-    if aug.get("hflip", 0) > 0:
-        ops.append(v2.RandomHorizontalFlip(aug["hflip"]))
-    if aug.get("rotation", 0) > 0:
-        ops.append(v2.RandomRotation(aug["rotation"]))
-    if aug.get("brightness", 0) > 0 or aug.get("contrast", 0) > 0:
-        ops.append(v2.ColorJitter(brightness=aug.get("brightness", 0), contrast=aug.get("contrast", 0)))
+def augment_batch(x: torch.Tensor, aug: dict, gen: torch.Generator) -> torch.Tensor:
+    """Train-only augmentation (REFERENCE section 2), drawn per image but applied to the whole batch at once.
+
+    ``x``: uint8 (B, C, H, W) on any device -> float (B, C, H, W) in [0, 255]. Per image: horizontal flip with
+    probability ``hflip``, rotation by U(-rotation, rotation) degrees (bilinear, zero fill, like torchvision's
+    RandomRotation), brightness factor U(1-b, 1+b), contrast factor U(1-c, 1+c) around the image mean (like
+    ColorJitter), inversion with probability ``invert``. Random numbers come from ``gen`` (CPU), so the result is
+    deterministic and identical on CPU and GPU.
+    """
+    b = len(x)
+    u = torch.rand(b, 6, generator=gen).to(x.device)
+    out = x.float()
+    flip = u[:, 0] < aug.get("hflip", 0)
+    angle = torch.deg2rad((u[:, 1] * 2 - 1) * aug.get("rotation", 0))
+    if flip.any() or aug.get("rotation", 0) > 0:
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        sx = torch.where(flip, -1.0, 1.0)
+        h, w = x.shape[-2:]
+        # rotation about the centre in pixel units (aspect-correct), then the flip of the output x axis
+        theta = torch.stack([torch.stack([cos * sx, -sin * h / w * sx, torch.zeros_like(cos)], 1),
+                             torch.stack([sin * w / h, cos, torch.zeros_like(cos)], 1)], 1)
+        grid = torch.nn.functional.affine_grid(theta, list(out.shape), align_corners=False)
+        out = torch.nn.functional.grid_sample(out, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    view = (b, 1, 1, 1)
+    if aug.get("brightness", 0) > 0:
+        out = out * (1 + (u[:, 2] * 2 - 1) * aug["brightness"]).view(view)
+    if aug.get("contrast", 0) > 0:
+        mean = out.mean(dim=(1, 2, 3), keepdim=True)
+        out = (out - mean) * (1 + (u[:, 3] * 2 - 1) * aug["contrast"]).view(view) + mean
+    out = out.clamp(0, 255)
     if aug.get("invert", 0) > 0:
-        ops.append(v2.RandomInvert(aug["invert"]))
-    return v2.Compose(ops) if ops else None
+        out = torch.where((u[:, 4] < aug["invert"]).view(view), 255 - out, out)
+    return out
+
+
+def has_augment(aug: dict) -> bool:
+    return any(v > 0 for v in aug.values())
 
 
 def make_optimizer(params, r: Recipe):
@@ -93,14 +117,14 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     """
     rank, world = _dist()
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)  # torchvision's random transforms draw from the global generator
+    torch.manual_seed(seed)
     model.to(device).train()
     net = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     opt = make_optimizer(net.parameters(), recipe)
     loss_fn = LOSSES[recipe.loss]
-    augment = make_augment(recipe.augment)
+    augment = has_augment(recipe.augment)
     use_amp = recipe.amp and device.type == "cuda"
     x_all = torch.as_tensor(np.asarray(train_x))
     y_all = torch.as_tensor(np.asarray(train_y, np.float32))
@@ -112,10 +136,10 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
         total, count = 0.0, 0
         for i in range(0, len(perm), recipe.batch_size):
             idx = perm[i:i + recipe.batch_size]
-            xb = x_all[idx]
-            if augment is not None:
-                xb = torch.stack([augment(img) for img in xb])
-            xb = normalize(xb.to(device, non_blocking=True), meta)
+            xb = x_all[idx].to(device, non_blocking=True)
+            if augment:
+                xb = augment_batch(xb, recipe.augment, gen)
+            xb = normalize(xb, meta)
             yb = y_all[idx]
             if target_fn is not None:
                 yb = target_fn(yb, f_all[idx] if f_all is not None else None, gen)
