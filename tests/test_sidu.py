@@ -139,6 +139,16 @@ def test_dedup_runs_identical_grids_once(images):
     assert torch.equal(heat, torch.zeros_like(heat))  # all U_k equal -> normalised to 0
 
 
+def test_dedup_keeps_images_apart(images):
+    model = Tiny(1)
+    with torch.no_grad():  # channel 0 always on (all-ones grid in every image), 1 and 2 always off
+        model.feat[0].bias[0], model.feat[0].bias[1:3] = 100.0, -100.0
+    st = {}
+    dedup = sidu(model, images, model.feat, dedup=True, stats=st, **KW)
+    assert st["n_forward"] <= 3 * 7  # the two all-zero grids of an image run once
+    assert (dedup - sidu(model, images, model.feat, **KW)).abs().max() <= 1e-6
+
+
 def test_identical_masks_identical_contributions():
     torch.manual_seed(0)
     p = torch.randn(2, 1)

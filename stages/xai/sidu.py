@@ -110,9 +110,8 @@ def _unique_jobs(grids: torch.Tensor, dedup: bool):
     flat = F.pad(flat, (0, n_words * _WORD - L)).view(B * N, n_words, _WORD)
     words = (flat << torch.arange(_WORD, device=grids.device)).sum(-1)  # exact bit packing
     keys = torch.cat([(rows // N)[:, None], words], 1)  # the image index keeps images apart
-    _, inverse = torch.unique(keys, dim=0, return_inverse=True)  # the one host sync (job count)
-    m = int(inverse.max()) + 1
-    rep = torch.full((m,), B * N, device=grids.device).scatter_reduce_(0, inverse, rows, "amin")
+    uniq, inverse = torch.unique(keys, dim=0, return_inverse=True)  # the one host sync (job count)
+    rep = torch.full((len(uniq),), B * N, device=grids.device).scatter_reduce_(0, inverse, rows, "amin")
     return rep, inverse
 
 
@@ -171,7 +170,7 @@ def sidu_weights(p: torch.Tensor, pk: torch.Tensor, sigma: float, target: torch.
         y, yk = p[:, 0:1], pk[..., 0]
     else:
         p, pk = p.softmax(-1), pk.softmax(-1)
-        c = p.argmax(1) if target is None else torch.as_tensor(target, device=p.device).expand(len(p))
+        c = p.argmax(1) if target is None else torch.as_tensor(target, device=p.device).long().expand(len(p))
         y = p.gather(1, c[:, None])
         yk = pk.gather(2, c[:, None, None].expand(-1, pk.shape[1], 1))[..., 0]
     sd = torch.exp(-(y - yk) ** 2 / (2 * sigma ** 2))
@@ -190,7 +189,8 @@ def sidu(model: nn.Module, images: torch.Tensor, layer: nn.Module, *, threshold:
     probability (classification), ``batch_size`` the number of masked images per forward pass. ``target``
     (int or (B,) tensor) picks the explained class of a classifier (default: argmax); ignored for a scalar
     output. ``dedup`` runs identical binary grids of an image once (exact); ``autocast`` ("none" | "bf16" |
-    "fp16") runs the forward passes in mixed precision on CUDA (ignored elsewhere). ``stats``, if given,
+    "fp16") runs P and the P_k in mixed precision on CUDA (ignored elsewhere; the binary grids always come from
+a float32 pass, so that precision does not flip cells at the threshold). ``stats``, if given,
     receives n_masks (N) and n_forward (masked forward passes actually run).
 
     Heatmap = (1/N) sum_k SD_k U_k M_k (no division by the reference's constant 0.5), so 0 <= S <= 1.
@@ -206,8 +206,7 @@ def sidu(model: nn.Module, images: torch.Tensor, layer: nn.Module, *, threshold:
                 p = torch.cat([_outputs(model(images[s:s + batch_size])) for s in range(0, len(images), batch_size)])
         pk = masked_outputs(model, images, grids, batch_size, dedup, autocast, stats)
         wts = sidu_weights(p, pk, sigma, target, batch_size)
-        B, N = grids.shape[:2]
-        low = torch.einsum("bn,bnhw->bhw", wts, grids.to(wts.dtype)) / N
+        low = torch.einsum("bn,bnhw->bhw", wts, grids.to(wts.dtype)) / grids.shape[1]
         heat = F.interpolate(low[:, None], size=images.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
     return heat.float().cpu()
 

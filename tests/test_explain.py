@@ -1,0 +1,164 @@
+"""Stages explain_subset, explain and explain_figures on tiny fake prepared data and checkpoints."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from stages import config, explain, explain_figures, explain_subset
+from stages.models.resnet import build, save_checkpoint
+from stages.xai.figures import diff_grid, to_sum1
+from stages.xai.subset import ltd_kind, select_ltd, select_utk, subset_boxes
+
+LTD_HW, UTK_HW = (32, 64), (32, 32)
+# (human, bicycle, motorcycle, vehicle) per test frame: 3 both, 3 human-only, 3 other-only, 3 empty
+COUNTS = [(1, 1, 0, 0), (2, 0, 0, 1), (1, 0, 1, 1), (1, 0, 0, 0), (3, 0, 0, 0), (2, 0, 0, 0),
+          (0, 1, 0, 0), (0, 0, 0, 2), (0, 0, 1, 0), (0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 0, 0)]
+
+
+def _images(n, c, hw, seed):
+    g = np.random.default_rng(seed)
+    return g.integers(0, 256, size=(n, c, *hw), dtype=np.uint8)
+
+
+def _write_meta(d, c):
+    (d / "meta.json").write_text(json.dumps({"channels": c, "mean": [0.5] * c, "std": [0.25] * c}))
+
+
+def make_ltd(root):
+    d = root / "data" / "prepared" / "ltd"
+    d.mkdir(parents=True)
+    np.save(d / "test.npy", _images(len(COUNTS), 1, LTD_HW, 0))
+    table = pd.DataFrame(COUNTS, columns=["human", "bicycle", "motorcycle", "vehicle"])
+    table["count"] = table.sum(axis=1)
+    table.to_csv(d / "test.csv", index=False)
+    boxes = []
+    for row, counts in enumerate(COUNTS):
+        for cls, k in zip(["human", "bicycle", "motorcycle", "vehicle"], counts):
+            for t in range(k):
+                x, y = 5 + 20 * t, 2 + row
+                boxes.append((row, len(boxes), cls, x, y, x + 10, y + 10, 0))
+    pd.DataFrame(boxes, columns=["row", "track_id", "cls", "x_tl", "y_tl", "x_br", "y_br", "flag"]).to_csv(
+        d / "test_boxes.csv", index=False)
+    _write_meta(d, 1)
+    spec = {"arch": "resnet10", "in_channels": 1, "head": "linear", "target_max": 1.0}
+    for i, name in enumerate(["original", "finetune"]):
+        torch.manual_seed(i)
+        save_checkpoint(root / "models" / "ltd" / f"{name}.pt", spec, [build(spec)], {})
+
+
+def make_utk(root):
+    d = root / "data" / "prepared" / "utk"
+    d.mkdir(parents=True)
+    ages = np.array([22, 25, 30, 33, 38, 41, 45, 50, 55, 60, 21, 59])
+    np.save(d / "test.npy", _images(len(ages), 3, UTK_HW, 1))
+    pd.DataFrame({"age": ages, "group": np.minimum((ages - 20) // 8, 4)}).to_csv(d / "test.csv", index=False)
+    _write_meta(d, 3)
+    spec = {"arch": "resnet10", "in_channels": 3, "head": "sigmoid", "target_max": 60.0}
+    for i, name in enumerate(["original", "random_labels"]):
+        torch.manual_seed(10 + i)
+        save_checkpoint(root / "models" / "utk" / f"{name}.pt", spec, [build(spec), build(spec)], {})
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    params = config.read_params(Path(__file__).parents[1] / "params.yaml")
+    params["explain"].update(n_images=6, n_figure=3, batch_size=64, layer="layer4", ltd={"sigma": 0.5},
+                             utk={"sigma": 4.0})
+    params["device"] = "cpu"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.setattr(config, "PARAMS_FILE", str(tmp_path / "params.yaml"))
+    return tmp_path
+
+
+def test_ltd_stages(root):
+    make_ltd(root)
+    explain_subset.main(["--task", "ltd", "--root", str(root)])
+    xai = root / "data" / "xai" / "ltd"
+    sub, table = np.load(xai / "subset.npy"), pd.read_csv(xai / "subset.csv")
+    test = np.load(root / "data/prepared/ltd/test.npy")
+    assert sub.shape == (6, 1, *LTD_HW) and sub.dtype == np.uint8
+    assert np.array_equal(sub, test[table["test_row"]])
+    assert list(ltd_kind(table)) == ["both", "human", "other"] * 2  # interleaved mix, no empty frame
+    boxes, all_boxes = pd.read_csv(xai / "subset_boxes.csv"), pd.read_csv(root / "data/prepared/ltd/test_boxes.csv")
+    for i, r in enumerate(table["test_row"]):
+        mine = boxes[boxes["row"] == i].drop(columns="row").reset_index(drop=True)
+        theirs = all_boxes[all_boxes["row"] == r].drop(columns="row").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, theirs)
+
+    for m in ("original", "finetune"):
+        explain.main(["--task", "ltd", "--model", m, "--root", str(root)])
+    heat = np.load(xai / "finetune.npy")
+    assert heat.shape == (6, *LTD_HW) and heat.dtype == np.float32
+    assert np.isfinite(heat).all() and heat.min() >= 0 and heat.max() > 0
+    info = json.loads((xai / "finetune.json").read_text())
+    assert info["n_masks"] == 512 and info["members"] == 1 and info["device"] == "cpu" and info["sigma"] == 0.5
+    assert not np.array_equal(heat, np.load(xai / "original.npy"))
+    explain.main(["--task", "ltd", "--model", "finetune", "--root", str(root)])  # deterministic
+    assert np.array_equal(heat, np.load(xai / "finetune.npy"))
+
+    explain_figures.main(["--task", "ltd", "--models", "original", "finetune", "--root", str(root)])
+    for f in ("sidu_grid.png", "sidu_diff.png"):
+        assert (root / "reports/ltd/figures" / f).stat().st_size > 1000
+
+
+def test_utk_stages_cover_groups_and_ensemble(root):
+    make_utk(root)
+    explain_subset.main(["--task", "utk", "--root", str(root)])
+    xai = root / "data" / "xai" / "utk"
+    table = pd.read_csv(xai / "subset.csv")
+    assert list(table["group"][:5]) == [0, 1, 2, 3, 4] and len(table) == 6
+    assert pd.read_csv(xai / "subset_boxes.csv").empty  # same outputs for every task, no boxes
+    explain.main(["--task", "utk", "--model", "original", "--root", str(root)])
+    explain.main(["--task", "utk", "--model", "random_labels", "--root", str(root)])
+    info = json.loads((xai / "original.json").read_text())
+    assert info["members"] == 2 and info["sigma"] == 4.0 and info["shape"] == [6, *UTK_HW]
+    explain_figures.main(["--task", "utk", "--models", "original", "random_labels", "--root", str(root)])
+    assert (root / "reports/utk/figures/sidu_diff.png").exists()
+
+
+def test_figures_need_original(root):
+    with pytest.raises(SystemExit):
+        explain_figures.main(["--task", "ltd", "--models", "finetune", "prune", "--root", str(root)])
+
+
+def test_bad_layer_and_missing_column(root):
+    make_ltd(root)
+    pd.read_csv(root / "data/prepared/ltd/test.csv").drop(columns="vehicle").to_csv(
+        root / "data/prepared/ltd/test.csv", index=False)
+    with pytest.raises(ValueError, match=r"test\.csv: missing column\(s\) vehicle"):
+        explain_subset.main(["--task", "ltd", "--root", str(root)])
+    xai = root / "data" / "xai" / "ltd"
+    xai.mkdir(parents=True)
+    np.save(xai / "subset.npy", np.load(root / "data/prepared/ltd/test.npy")[:2])
+    params = yaml.safe_load(open(config.PARAMS_FILE))
+    params["explain"]["layer"] = "layer9"
+    open(config.PARAMS_FILE, "w").write(yaml.safe_dump(params))
+    with pytest.raises(config.ParamError, match="explain.layer"):
+        explain.main(["--task", "ltd", "--model", "original", "--root", str(root)])
+
+
+def test_selection_rules():
+    table = pd.DataFrame(COUNTS, columns=["human", "bicycle", "motorcycle", "vehicle"])
+    a, b = select_ltd(table, 12, seed=0), select_ltd(table, 12, seed=0)
+    assert np.array_equal(a, b) and sorted(a) == list(range(12))  # deterministic; empty frames fill up last
+    assert set(a[-3:]) == {9, 10, 11}
+    assert any(not np.array_equal(select_ltd(table, 6, seed=s), a[:6]) for s in range(1, 5))  # seed matters
+    utk = pd.DataFrame({"age": [20, 21, 22, 30, 60], "group": [0, 0, 0, 1, 4]})
+    assert sorted(utk["group"][select_utk(utk, 3, seed=0)]) == [0, 1, 4]
+    assert len(select_utk(utk, 50, seed=0)) == 5
+    boxes = pd.DataFrame({"row": [0, 2, 2, 5], "cls": ["human"] * 4})
+    assert subset_boxes(boxes, np.array([5, 2]))["row"].tolist() == [0, 1, 1]
+
+
+def test_diff_is_normalised_difference():
+    imgs = np.zeros((1, 1, 4, 4), np.uint8)
+    h = {"original": np.ones((1, 4, 4)), "finetune": np.arange(16.0).reshape(1, 4, 4)}
+    fig = diff_grid(imgs, h)
+    shown = fig.axes[1].images[1].get_array()
+    assert np.allclose(shown, to_sum1(h["finetune"][0]) - 1 / 16)
+    lo, hi = fig.axes[1].images[1].get_clim()
+    assert lo == -hi and hi == pytest.approx(np.abs(shown).max())
