@@ -25,7 +25,8 @@ AUGMENT = {"hflip": Float(min=0, max=1), "rotation": Float(min=0, max=180), "bri
 SCHEMA = {
     "arch": Choice(*resnet.ARCHS), "weights": Str(allow_empty=True), "epochs": Int(min=1),
     "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"), "lr": Float(min=0, min_open=True),
-    "momentum": Float(min=0, max=1), "weight_decay": Float(min=0), "loss": Choice("mse", "mae"),
+    "momentum": Float(min=0, max=1), "weight_decay": Float(min=0), "schedule": Choice("constant", "cosine"),
+    "loss": Choice("mse", "mae"),
     "head": Choice("linear", "sigmoid"), "patience": Int(min=0), "ensemble": Int(min=1), "amp": Bool(),
     "augment": AUGMENT,
 }
@@ -73,6 +74,8 @@ def main(argv=None):
         m = resnet.build(spec)
         if cfg["weights"]:
             resnet.load_weights(m, cfg["weights"])
+        else:
+            m.init_output(float(data.train_y.mean()))
         members.append(m)
     fits = run.train_members(members, data, Recipe.from_params(cfg), device, seed, log=log)
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0

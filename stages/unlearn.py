@@ -57,7 +57,8 @@ def main(argv=None):
     original, ckpt = resnet.load_checkpoint(f"models/{args.task}/original.pt")
     Method = methods.get(args.method)
     data = tasks.load(args.task, Method.data)
-    method = Method({k: cfg[k] for k in Method.PARAMS}, data.target_range)
+    own = {k: cfg[k][args.task] if isinstance(Method.PARAMS[k], dict) else cfg[k] for k in Method.PARAMS}
+    method = Method(own, data.target_range)
     gen = torch.Generator().manual_seed(seed)
     members = list(original.members)
     for m in members:
@@ -66,7 +67,7 @@ def main(argv=None):
     fits = run.train_members(members, data, recipe, device, seed, log=log, target_fn=method.target,
                              post_step_factory=lambda m: method.post_step_for(m, recipe.lr))
     meta = run.save(args.task, args.method, ckpt["spec"], members, fits, device,
-                    {"unlearn": {**{k: cfg[k] for k in Method.PARAMS}, args.task: {**recipe_cfg, "epochs": epochs}},
+                    {"unlearn": {**own, args.task: {**recipe_cfg, "epochs": epochs}},
                      "train": tcfg,
                      "seed": glob["seed"]}, extra={"method": args.method, "data": Method.data})
     log.info("%s/%s: %.1f s, %d optimizer steps, best val MAE %s", args.task, args.method, meta["wall_time_s"],

@@ -127,3 +127,13 @@ def test_augment_batch_flip_invert_identity_and_determinism():
     a = augment_batch(x, full, torch.Generator().manual_seed(1))
     b = augment_batch(x, full, torch.Generator().manual_seed(1))
     assert torch.equal(a, b)
+
+
+def test_init_output_starts_at_the_target_mean():
+    x = torch.zeros(2, 1, 32, 32)
+    for head, tmax in (("linear", 1.0), ("sigmoid", 60.0)):
+        m = resnet.build(spec(head=head, target_max=tmax)).eval()
+        with torch.no_grad():
+            m.net.fc.weight.zero_()
+        m.init_output(37.5 if head == "sigmoid" else 2.5)
+        assert torch.allclose(m(x), torch.full((2,), 37.5 if head == "sigmoid" else 2.5), atol=1e-4)

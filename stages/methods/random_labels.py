@@ -18,11 +18,13 @@ def random_offsets(n: int, lo: int, hi: int, gen: torch.Generator) -> torch.Tens
 
 
 class Method(base.Method):
-    PARAMS = {"random_offset": List(Int(min=0), length=2)}
+    PARAMS = {"random_offset": {"ltd": List(Int(min=0), length=2), "utk": List(Int(min=0), length=2)}}
     data = "full"
 
     def target(self, y, forget, gen):
         lo, hi = self.cfg["random_offset"]
+        if lo > hi:
+            raise ValueError(f"random_offset = {[lo, hi]}: lo must not exceed hi")
         off = random_offsets(len(y), lo, hi, gen)
         noisy = (y + off).clamp(*self.target_range)
         return torch.where(forget, noisy, y)

@@ -28,6 +28,7 @@ class Recipe:
     momentum: float = 0.9
     weight_decay: float = 0.0
     loss: str = "mse"
+    schedule: str = "constant" # constant | cosine (per step, to 0 at the last planned step)
     patience: int = 0          # early stopping on validation MAE, 0 = off
     amp: bool = True           # bf16 autocast on CUDA
     augment: dict = field(default_factory=dict)
@@ -123,6 +124,12 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     opt = make_optimizer(net.parameters(), recipe)
+    steps_per_epoch = -(-len(range(rank, len(train_x), world)) // recipe.batch_size)
+    sched = None
+    if recipe.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, recipe.epochs * steps_per_epoch))
+    elif recipe.schedule != "constant":
+        raise ValueError(f"unknown schedule {recipe.schedule!r}: constant | cosine")
     loss_fn = LOSSES[recipe.loss]
     augment = has_augment(recipe.augment)
     use_amp = recipe.amp and device.type == "cuda"
@@ -150,6 +157,8 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             if post_step is not None:
                 post_step(model)
             steps += 1

@@ -1,0 +1,468 @@
+"""UTKFace: file-name parsing, image reading and the thesis' preparation (seed 001, REFERENCE section 7).
+
+A face file is named ``<age>_<gender>_<race>_<yyyymmddHHMMSSFFF>.jpg.chip.jpg`` (the in-the-wild set:
+``.jpg``). :func:`prepare` turns a folder of them into the compact format of :mod:`stages.data.arrays`:
+
+1. scan: every entry of the folder is classified: non-image file, name without a readable age,
+   unreadable / truncated / too small image (all logged, counted and listed in the report);
+2. subsample ``subsample`` of the faces keeping the age distribution (thesis: 30 %);
+3. keep ages ``age_min`` .. ``age_max`` (inclusive) and drop the unusable images;
+4. split train / val / test stratified by age;
+5. augment the training split only: every age below ``min_per_age`` samples is topped up with
+   randomly rotated / shifted / zoomed / flipped copies of its images (torchvision), ages above untouched;
+6. forget groups: each row gets the index of the age interval containing it; rows of the selected
+   group are the forget set (train) and the other training rows the retain set.
+
+Stratification ("dealing"): samples are ordered by age (random order within an age) and each in turn
+goes to the part furthest below its target share so far, so the part sizes are exact to one sample
+and every age (every run of consecutive samples) is split in the target proportions to within two.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+import cv2
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from stages.config import Bool, Float, Int, List, ParamError, Str, load
+from stages.data import synth_utk
+from stages.data.arrays import SPLITS, channel_stats
+from stages.io import write_csv, write_json, write_npy
+
+log = logging.getLogger(__name__)
+
+SCHEMA = {
+    "synth": synth_utk.SCHEMA,
+    "root": Str(),
+    "seed": Int(min=0),
+    "subsample": Float(min=0, max=1, min_open=True),
+    "age_min": Int(min=0),
+    "age_max": Int(min=1),
+    "min_size": Int(min=1),
+    "image_size": Int(min=8),
+    "split": {s: Float(min=0, max=1) for s in SPLITS},
+    "augment": {
+        "min_per_age": Int(min=0),
+        "rotation": Float(min=0, max=180),
+        "shift": Float(min=0, max=1, max_open=True),
+        "zoom": Float(min=0, max=1, max_open=True),
+        "hflip": Float(min=0, max=1),
+    },
+    "forget_groups": List(List(Int(min=0), length=2), min_len=1),
+    "forget_group": Int(min=0),
+}
+MAX_AGE = 150            # a larger number in the age field is a broken name, not an age
+TRUNCATION_WINDOW = 1024  # a JPEG must end with its EOI marker (FF D9) within this many bytes
+
+
+def check_params(cfg: dict, key: str = "data.utk") -> dict:
+    """The cross-key rules of the ``data.utk`` section (each per-key rule is in :data:`SCHEMA`)."""
+    if cfg["age_min"] >= cfg["age_max"]:
+        raise ParamError(f"{key}.age_min = {cfg['age_min']}: must be < age_max = {cfg['age_max']}")
+    total = sum(cfg["split"].values())
+    if abs(total - 1) > 1e-6 or cfg["split"]["train"] <= 0:
+        raise ParamError(f"{key}.split: shares must sum to 1 with train > 0, got {cfg['split']}")
+    groups = cfg["forget_groups"]
+    for i, (lo, hi) in enumerate(groups):
+        if not cfg["age_min"] <= lo < hi <= cfg["age_max"]:
+            raise ParamError(f"{key}.forget_groups[{i}] = {[lo, hi]}: need age_min <= lo < hi <= age_max "
+                             f"({cfg['age_min']}..{cfg['age_max']})")
+        if i and lo < groups[i - 1][1]:
+            raise ParamError(f"{key}.forget_groups[{i}] = {[lo, hi]}: overlaps or precedes the group before it")
+    if cfg["forget_group"] >= len(groups):
+        raise ParamError(f"{key}.forget_group = {cfg['forget_group']}: must index forget_groups "
+                         f"(0..{len(groups) - 1})")
+    return cfg
+
+
+def load_params(params: dict | None = None) -> dict:
+    return check_params(load("data.utk", SCHEMA, params))
+
+
+# ----------------------------------------------------------------------------------------- names
+class BadName(ValueError):
+    """A file name whose age cannot be read."""
+
+
+class UTKName(NamedTuple):
+    age: int
+    gender: int | None   # 0 male, 1 female
+    race: int | None     # 0 White, 1 Black, 2 Asian, 3 Indian, 4 Others
+
+
+_EXT = re.compile(r"(\s*)(\.?)jpg(\.chip\.jpg)?$", re.IGNORECASE)
+_STAMP = re.compile(r"^\d{8,}$")
+
+
+def check_name(file_name: str) -> tuple[UTKName, str | None]:
+    """Parse a UTKFace name; return the fields and what is wrong with the name (None if nothing).
+
+    Missing or unreadable gender/race fields become None; a name whose age cannot be read raises
+    :class:`BadName`. The five malformed names of the release keep their age."""
+    name = os.path.basename(file_name)
+    m = _EXT.search(name)
+    if not m:
+        raise BadName(f"{name!r}: not a UTKFace image name (expected <age>_<gender>_<race>_<date>.jpg.chip.jpg)")
+    issues = []
+    if m.group(1):
+        issues.append("space before the extension")
+    if not m.group(2):
+        issues.append("no dot before the extension")
+    fields = name[:m.start()].split("_")
+    if len(fields) > 1 and _STAMP.match(fields[-1]):
+        fields = fields[:-1]
+    else:
+        issues.append("date field missing")
+    age_f, rest = fields[0], fields[1:]
+    if not age_f.isdigit() or int(age_f) > MAX_AGE:
+        raise BadName(f"{name!r}: age field {age_f!r} is not an age (0..{MAX_AGE})")
+    gender = race = None
+    if len(rest) >= 1:
+        gender = int(rest[0]) if rest[0] in ("0", "1") else None
+        if gender is None:
+            issues.append(f"gender field {rest[0]!r} unreadable")
+    if len(rest) >= 2:
+        race = int(rest[1]) if rest[1] in ("0", "1", "2", "3", "4") else None
+        if race is None:
+            issues.append(f"race field {rest[1]!r} unreadable")
+    if len(rest) < 2:
+        issues.append("race field missing" if len(rest) == 1 else "gender and race fields missing")
+    if len(rest) > 2:
+        issues.append("extra fields")
+    return UTKName(int(age_f), gender, race), ("; ".join(issues) or None)
+
+
+def parse_name(file_name: str) -> UTKName:
+    """Age, gender and race from a UTKFace file name (None where a field is missing).
+
+    >>> parse_name("39_1_20170116174525125.jpg.chip.jpg")
+    UTKName(age=39, gender=1, race=None)
+    """
+    return check_name(file_name)[0]
+
+
+def is_image_name(name: str) -> bool:
+    """UTKFace images end in .jpg; hidden files (macOS ``._*``, ``.DS_Store``) are not images."""
+    return not name.startswith(".") and name.lower().rstrip().endswith((".jpg", "jpg.chip.jpg", ".jpeg", ".png"))
+
+
+# ---------------------------------------------------------------------------------------- images
+def decode(data: bytes) -> tuple[np.ndarray | None, str | None]:
+    """RGB uint8 (H, W, 3) image from file bytes, or (None, reason)."""
+    if not data:
+        return None, "empty file"
+    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-TRUNCATION_WINDOW:]:
+        return None, "truncated JPEG (no end-of-image marker)"
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        return None, "cannot be decoded as an image"
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), None
+
+
+def read_image(path: str | os.PathLike) -> tuple[np.ndarray | None, str | None]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        return None, f"cannot be read: {e.strerror or e}"
+    return decode(data)
+
+
+def to_square(img: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop to a square and resize to ``size`` (area interpolation); (H, W, 3) -> (3, S, S)."""
+    h, w = img.shape[:2]
+    s = min(h, w)
+    img = img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if s > size else cv2.INTER_LINEAR)
+    return np.ascontiguousarray(img.transpose(2, 0, 1))
+
+
+def _workers() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Classify every entry of ``root``. Returns one row per face whose age is readable (columns
+    file_name, age, gender, race, usable, problem) and the counts / lists for the report."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"data.utk.root = {str(root)!r}: no such folder")
+    entries = sorted(os.listdir(root))
+    non_image, malformed, bad_names, rows = [], [], [], []
+    for name in entries:
+        if not (root / name).is_file() or not is_image_name(name):
+            non_image.append(name)
+            log.warning("%s: not an image file, skipped", root / name)
+            continue
+        try:
+            fields, issue = check_name(name)
+        except BadName as e:
+            bad_names.append({"file": name, "reason": str(e)})
+            log.warning("%s: %s; skipped", root / name, e)
+            continue
+        if issue:
+            malformed.append({"file": name, "reason": issue})
+            log.info("%s: malformed name (%s), age %d kept", name, issue, fields.age)
+        rows.append({"file_name": name, **fields._asdict()})
+
+    def check(name):
+        img, why = read_image(root / name)
+        if img is not None and min(img.shape[:2]) < min_size:
+            return "too_small", f"{img.shape[1]}x{img.shape[0]} < min_size {min_size}"
+        return ("unreadable", why) if img is None else (None, None)
+
+    with ThreadPoolExecutor(_workers()) as pool:
+        names = [r["file_name"] for r in rows]
+        results = list(tqdm(pool.map(check, names, chunksize=64), total=len(names), desc="scan utk",
+                            disable=not progress, mininterval=5))
+    unreadable, too_small = [], []
+    for r, (kind, why) in zip(rows, results):
+        r["usable"], r["problem"] = kind is None, why
+        if kind:
+            (unreadable if kind == "unreadable" else too_small).append({"file": r["file_name"], "reason": why})
+            log.warning("%s: %s; excluded", root / r["file_name"], why)
+    faces = pd.DataFrame(rows, columns=["file_name", "age", "gender", "race", "usable", "problem"])
+    faces[["gender", "race"]] = faces[["gender", "race"]].astype("Int64")
+    report = {
+        "root": str(root), "files_seen": len(entries), "faces": len(faces),
+        "non_image": {"count": len(non_image), "files": non_image},
+        "malformed_names": {"count": len(malformed), "files": malformed},
+        "bad_names": {"count": len(bad_names), "files": bad_names},
+        "unreadable": {"count": len(unreadable), "files": unreadable},
+        "too_small": {"count": len(too_small), "files": too_small},
+    }
+    return faces, report
+
+
+def load_images(root: str | os.PathLike, names: Sequence[str], size: int, progress: bool = True) -> np.ndarray:
+    """uint8 (N, 3, size, size) RGB array of the named (already checked) images."""
+    def one(name):
+        img, why = read_image(Path(root) / name)
+        if img is None:
+            raise OSError(f"{Path(root) / name}: {why} (it changed since the scan)")
+        return to_square(img, size)
+
+    out = np.empty((len(names), 3, size, size), np.uint8)
+    with ThreadPoolExecutor(_workers()) as pool:
+        for i, a in enumerate(tqdm(pool.map(one, names, chunksize=64), total=len(names), desc="load utk",
+                                   disable=not progress, mininterval=5)):
+            out[i] = a
+    return out
+
+
+# ------------------------------------------------------------------------------ stratification
+def deal(n: int, shares: Sequence[float]) -> np.ndarray:
+    """Part index of each of ``n`` items dealt in order: each goes to the part furthest below its
+    share so far (ties to the lower index). Every prefix is within one item of the exact shares.
+
+    >>> deal(5, [0.6, 0.2, 0.2]).tolist()
+    [0, 1, 0, 2, 0]
+    """
+    r = np.asarray(shares, np.float64)
+    counts = np.zeros(len(r))
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        k = int(np.argmax(np.round(r * (i + 1) - counts, 9)))
+        out[i] = k
+        counts[k] += 1
+    return out
+
+
+def stratified_parts(ages: np.ndarray, shares: Sequence[float], rng: np.random.Generator) -> np.ndarray:
+    """Part index per sample, stratified by age: order by age (random within an age), then :func:`deal`."""
+    ages = np.asarray(ages)
+    order = np.lexsort((rng.random(len(ages)), ages))
+    parts = np.empty(len(ages), np.int64)
+    parts[order] = deal(len(ages), shares)
+    return parts
+
+
+def subsample(ages: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Boolean mask keeping ``fraction`` of the samples with the same age distribution."""
+    return stratified_parts(ages, [fraction, 1 - fraction], rng) == 0
+
+
+def group_index(ages, groups: Sequence[Sequence[int]]) -> np.ndarray:
+    """Index of the forget group containing each age: [lo, hi) intervals, the last one closed [lo, hi];
+    -1 for an age in no group."""
+    ages = np.asarray(ages)
+    out = np.full(len(ages), -1, np.int64)
+    for i, (lo, hi) in enumerate(groups):
+        inside = (ages >= lo) & ((ages <= hi) if i == len(groups) - 1 else (ages < hi))
+        out[inside & (out < 0)] = i
+    return out
+
+
+def interval_label(groups, i: int) -> str:
+    lo, hi = groups[i]
+    return f"[{lo},{hi}]" if i == len(groups) - 1 else f"[{lo},{hi})"
+
+
+# -------------------------------------------------------------------------------- augmentation
+def augment(images: np.ndarray, table: pd.DataFrame, cfg: dict, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Top every age of the training split up to ``cfg['min_per_age']`` samples with augmented copies.
+
+    Copies cycle through a random order of the age's images; each is a random affine (rotation,
+    shift, zoom) and horizontal flip (torchvision v2) of its source, computed on an edge-replicated
+    border so no black corners appear (Keras' ``fill_mode='nearest'``). Returns the originals followed
+    by the copies; copies have ``augmented`` True and ``source`` = the original's file name."""
+    import torch
+    import torch.nn.functional as F
+    from torchvision.transforms import InterpolationMode, v2
+
+    table = table.assign(augmented=False, source=table["file_name"])
+    need = {a: cfg["min_per_age"] - n for a, n in table["age"].value_counts().sort_index().items()
+            if n < cfg["min_per_age"]}
+    if not need:
+        return images, table
+    size = images.shape[-1]
+    # Border wide enough for the farthest source pixel: rotated corner plus shift, at the smallest zoom.
+    th = np.radians(min(cfg["rotation"], 45.0))
+    reach = (0.5 * (np.cos(th) + np.sin(th)) + cfg["shift"]) / (1 - cfg["zoom"])
+    pad = int(np.ceil(size * (reach - 0.5))) + 1
+    scale = size / (size + 2 * pad)                                    # translate is relative to the padded side
+    tf = v2.Compose([
+        v2.RandomAffine(degrees=cfg["rotation"], translate=(cfg["shift"] * scale, cfg["shift"] * scale),
+                        scale=(1 - cfg["zoom"], 1 + cfg["zoom"]), interpolation=InterpolationMode.BILINEAR),
+        v2.RandomHorizontalFlip(cfg["hflip"]),
+    ])
+    rng = np.random.default_rng(seed)
+    ages = table["age"].to_numpy()
+    new_images, new_rows, copies = [], [], {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)                     # tiny images: thread start-up costs more than it saves
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for age, k in need.items():
+                idx = np.flatnonzero(ages == age)
+                src = np.concatenate([rng.permutation(idx) for _ in range(-(-k // len(idx)))])[:k]
+                for i in src:
+                    x = F.pad(torch.from_numpy(images[i]).float()[None], (pad,) * 4, mode="replicate")[0]
+                    y = tf(x)[:, pad:pad + size, pad:pad + size]
+                    new_images.append(y.round().clamp(0, 255).to(torch.uint8).numpy())
+                    row = table.iloc[i].to_dict()
+                    copies[i] = copies.get(i, 0) + 1
+                    row.update(file_name=f"{row['file_name']}#aug{copies[i]}", augmented=True)
+                    new_rows.append(row)
+    finally:
+        torch.set_num_threads(threads)
+    images = np.concatenate([images, np.stack(new_images)])
+    table = pd.concat([table, pd.DataFrame(new_rows, columns=table.columns)], ignore_index=True)
+    table[["gender", "race"]] = table[["gender", "race"]].astype("Int64")
+    return images, table
+
+
+# ----------------------------------------------------------------------------------- pipeline
+def age_hist(ages) -> dict[int, int]:
+    s = pd.Series(np.asarray(ages, np.int64)).value_counts().sort_index()
+    return {int(a): int(n) for a, n in s.items()}
+
+
+def train_stats(images: np.ndarray, chunk: int = 256) -> tuple[list[float], list[float]]:
+    """:func:`stages.data.arrays.channel_stats` computed chunk by chunk (bounded memory) and combined."""
+    n, sums = 0, np.zeros((2, images.shape[1]))
+    for i in range(0, len(images), chunk):
+        m, sd = (np.asarray(v) for v in channel_stats(images[i:i + chunk]))
+        k = len(images[i:i + chunk])
+        n, sums = n + k, sums + k * np.stack([m, sd ** 2 + m ** 2])
+    mean = sums[0] / n
+    std = np.sqrt(np.maximum(sums[1] / n - mean ** 2, 0))
+    return mean.tolist(), np.maximum(std, 1e-6).tolist()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike):
+    """Yield a new temporary folder next to ``path``; on success it replaces ``path`` as a whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        old = None
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old / path.name)
+        os.replace(tmp, path)
+        if old:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dict:
+    """Run the whole preparation of ``cfg`` (a validated ``data.utk`` section) into ``out_dir``.
+
+    Writes train/val/test .npy + .csv, meta.json and prepare_report.json; returns the report."""
+    faces, report = scan(cfg["root"], cfg["min_size"], progress)
+    if faces.empty:
+        raise ValueError(f"data.utk.root = {cfg['root']!r}: no face with a readable age")
+    rng_sub, rng_split, rng_aug = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg["seed"]).spawn(3))
+    aug_seed = int(rng_aug.integers(2**31))
+
+    keep = subsample(faces["age"].to_numpy(), cfg["subsample"], rng_sub)
+    sub = faces[keep]
+    in_range = sub["age"].between(cfg["age_min"], cfg["age_max"])
+    dropped = sub[in_range & ~sub["usable"]]
+    kept = sub[in_range & sub["usable"]].reset_index(drop=True)
+    if kept.empty:
+        raise ValueError(f"no usable face aged {cfg['age_min']}..{cfg['age_max']} after subsampling")
+    shares = [cfg["split"][s] for s in SPLITS]
+    part = stratified_parts(kept["age"].to_numpy(), shares, rng_split)
+
+    groups, fg = cfg["forget_groups"], cfg["forget_group"]
+    tables, arrays_ = {}, {}
+    for k, split in enumerate(SPLITS):
+        t = kept[part == k].sort_values("file_name").reset_index(drop=True)[["file_name", "age", "gender", "race"]]
+        arrays_[split] = load_images(cfg["root"], t["file_name"].tolist(), cfg["image_size"], progress)
+        tables[split] = t.assign(augmented=False, source=t["file_name"])
+    before = {s: age_hist(tables[s]["age"]) for s in SPLITS}
+    arrays_["train"], tables["train"] = augment(arrays_["train"], tables["train"], cfg["augment"], aug_seed)
+    missing = [a for a in range(cfg["age_min"], cfg["age_max"] + 1) if a not in before["train"]]
+    if missing and cfg["augment"]["min_per_age"] > 0:
+        log.warning("ages without any training image (cannot be augmented): %s", missing)
+    for s in SPLITS:
+        g = group_index(tables[s]["age"], groups)
+        tables[s] = tables[s].assign(group=g, forget=g == fg)
+
+    train = tables["train"]
+    mean, std = train_stats(arrays_["train"])
+    lo, hi = groups[fg]
+    meta = {"task": "utk", "channels": 3, "image_size": [cfg["image_size"]] * 2, "mean": mean, "std": std,
+            "age_min": cfg["age_min"], "age_max": cfg["age_max"], "forget_group": fg,
+            "forget_interval": [lo, hi], "forget_closed": fg == len(groups) - 1, "forget_groups": groups}
+    report.update({
+        "subsample": cfg["subsample"], "after_subsample": int(keep.sum()),
+        "outside_age_range": int((~in_range).sum()),
+        "dropped_unusable": {"count": len(dropped), "files": dropped["file_name"].tolist()},
+        "after_filter": len(kept),
+        "split_sizes": {s: int((part == k).sum()) for k, s in enumerate(SPLITS)},
+        "split_sizes_augmented": {s: len(tables[s]) for s in SPLITS},
+        "augmented_copies": int(train["augmented"].sum()),
+        "ages_without_train_images": missing,
+        "age_hist": {"all_faces": age_hist(faces["age"]), "subsample": age_hist(sub["age"]),
+                     "before_augmentation": before,
+                     "after_augmentation": {s: age_hist(tables[s]["age"]) for s in SPLITS}},
+        "forget_groups": [{"index": i, "interval": interval_label(groups, i),
+                           **{s: int((tables[s]["group"] == i).sum()) for s in SPLITS},
+                           "train_original": int(((train["group"] == i) & ~train["augmented"]).sum())}
+                          for i in range(len(groups))],
+        "forget_group": fg, "forget_size": int(train["forget"].sum()), "retain_size": int((~train["forget"]).sum()),
+    })
+    with atomic_dir(out_dir) as tmp:
+        for s in SPLITS:
+            write_npy(tmp / f"{s}.npy", arrays_[s])
+            write_csv(tmp / f"{s}.csv", tables[s])
+        write_json(tmp / "meta.json", meta)
+        write_json(tmp / "prepare_report.json", report)
+    return report

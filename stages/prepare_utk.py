@@ -1,0 +1,33 @@
+"""Stage ``prepare_utk``: a UTKFace folder -> data/prepared/utk (packed arrays + tables), thesis recipe.
+
+Reads ``data.utk`` of params.yaml; see :mod:`stages.data.utkface` for the steps.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+from stages.data import utkface
+from stages.data.arrays import task_dir
+from stages.io import setup_logging
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", default=str(task_dir("utk")), help="output folder (default data/prepared/utk)")
+    args = ap.parse_args(argv)
+    log = setup_logging("prepare_utk")
+    cfg = utkface.load_params()
+    t0 = time.perf_counter()
+    r = utkface.prepare(cfg, args.out)
+    log.info("%d files: %d faces, %d non-image, %d malformed names (kept), %d bad names, %d unreadable, "
+             "%d too small", r["files_seen"], r["faces"], r["non_image"]["count"], r["malformed_names"]["count"],
+             r["bad_names"]["count"], r["unreadable"]["count"], r["too_small"]["count"])
+    log.info("subsample %d -> ages %d..%d: %d -> split %s -> after augmentation %s; forget %d / retain %d",
+             r["after_subsample"], cfg["age_min"], cfg["age_max"], r["after_filter"], r["split_sizes"],
+             r["split_sizes_augmented"], r["forget_size"], r["retain_size"])
+    log.info("wrote %s in %.1f s", args.out, time.perf_counter() - t0)
+
+
+if __name__ == "__main__":
+    main()

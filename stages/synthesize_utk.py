@@ -1,0 +1,20 @@
+"""Stage ``synthesize_utk``: write the embedded UTKFace-format faces (``data.utk.synth`` of params.yaml)."""
+from __future__ import annotations
+
+import time
+
+from stages.config import load
+from stages.data import synth_utk
+from stages.io import setup_logging
+
+
+def main() -> None:
+    log = setup_logging("synthesize_utk")
+    cfg = load("data.utk.synth", synth_utk.SCHEMA)
+    t0 = time.perf_counter()
+    synth_utk.synthesize(cfg["out"], cfg["n_faces"], cfg["seed"])
+    log.info("done in %.1f s", time.perf_counter() - t0)
+
+
+if __name__ == "__main__":
+    main()
