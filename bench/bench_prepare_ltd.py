@@ -13,7 +13,6 @@ import json
 import os
 import tempfile
 import time
-from pathlib import Path
 
 from stages.data import ltd
 from stages.data.synth_ltd import SynthConfig, generate

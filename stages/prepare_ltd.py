@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 from stages import config
 from stages.config import Choice, Float, Int, List, Section, Str
 from stages.data import arrays, ltd, splits
-from stages.io import setup_logging, write_csv, write_json, write_npy
+from stages.io import atomic_dir, setup_logging, write_csv, write_json, write_npy
 
 SCHEMA = {
     "synth": Section(),
@@ -45,11 +44,14 @@ def prepare(cfg: dict, out: Path) -> dict:
     frames["y"] = frames[list(ltd.CLASSES)].sum(axis=1)
     frames["y_prime"] = frames["y"] - frames[cfg["forget_class"]]
     frames["split"] = splits.split_clips(frames, config.ratios("data.ltd.split", cfg["split"]))
-    sy, sx = cfg["image_size"][0] / ltd.FRAME_H, cfg["image_size"][1] / ltd.FRAME_W
 
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with atomic_dir(out) as tmp:
+        stats = _write(frames, images, ok, cfg, report, tmp, t_read)
+    return stats
+
+
+def _write(frames, images, ok, cfg, report, tmp: Path, t_read: float) -> dict:
+    sy, sx = cfg["image_size"][0] / ltd.FRAME_H, cfg["image_size"][1] / ltd.FRAME_W
     sizes = {}
     for name in arrays.SPLITS:
         idx = np.flatnonzero(frames["split"].to_numpy() == name)
@@ -74,8 +76,6 @@ def prepare(cfg: dict, out: Path) -> dict:
              "read_seconds": round(t_read, 2), "frames_per_s": round((len(frames)) / max(t_read, 1e-9), 1),
              **summary}
     write_json(tmp / "prepare_report.json", stats)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
     return stats
 
 

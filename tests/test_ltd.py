@@ -150,4 +150,4 @@ def test_prepare_relabels_and_packs(tmp_path):
         assert s.boxes["x_br"].max() <= 48 and s.boxes["y_br"].max() <= 36  # rescaled to the input size
         if split != "train":
             assert t["file_name"].is_unique  # val/test keep the natural distribution
-    assert not (tmp_path / "out.tmp").exists()
+    assert not list(tmp_path.glob("*.tmp"))

@@ -71,7 +71,6 @@ def test_random_labels_never_touch_retain_and_stay_in_range():
     forget = torch.tensor([True, True, False, False] * 250)
     out = meth.target(y, forget, gen)
     assert torch.equal(out[~forget], y[~forget])
-    d = (out - y)[forget]
     assert out.min() >= 20 and out.max() <= 60
     inner = forget & (y == 25.0)  # far enough from the bounds: offsets are exactly +-[3, 6]
     assert set((out - y)[inner].abs().tolist()) == {3.0, 4.0, 5.0, 6.0}

@@ -18,6 +18,7 @@ import pandas as pd
 
 PREPARED = Path("data/prepared")
 SPLITS = ("train", "val", "test")
+STATS_CHUNK = 512  # images per chunk when computing channel statistics
 
 
 @dataclass
@@ -51,9 +52,15 @@ def load_meta(task: str, root: str | Path = PREPARED) -> dict:
 
 def channel_stats(images: np.ndarray) -> tuple[list[float], list[float]]:
     """Per-channel mean and std (in [0, 1] units) of a uint8 (N, C, H, W) array."""
-    x = images.astype(np.float64) / 255.0
-    mean = x.mean(axis=(0, 2, 3))
-    std = x.std(axis=(0, 2, 3))
+    n, c = images.shape[:2]
+    total, sq, count = np.zeros(c), np.zeros(c), 0
+    for i in range(0, n, STATS_CHUNK):  # in chunks: bounded memory at any dataset size
+        x = images[i:i + STATS_CHUNK].astype(np.float64) / 255.0
+        total += x.sum(axis=(0, 2, 3))
+        sq += (x ** 2).sum(axis=(0, 2, 3))
+        count += x.shape[0] * x.shape[2] * x.shape[3]
+    mean = total / count
+    std = np.sqrt(np.maximum(sq / count - mean ** 2, 0))
     return mean.tolist(), np.maximum(std, 1e-6).tolist()
 
 

@@ -1,24 +1,24 @@
 """Embedded UTKFace-format data: synthetic 200 x 200 faces named like the aligned-and-cropped release.
 
 Each face is drawn with OpenCV primitives and numpy masks. Age shows through cues that stay
-visible after resizing to 48 x 48: hair greying, a receding hairline (men), fading cheek
-"glow", forehead/eye/mouth lines, skin blotches and age spots, a wider lower face, thinner lips,
-drooping eyelids. Cues follow a noisy *apparent* age (real age + noise growing with age) and
+visible after resizing to 48 x 48: hair greying, a receding hairline (men), fading cheek "glow",
+darker and blotchier skin, forehead/eye/mouth lines, age spots, a wider lower face, thinner lips,
+drooping eyelids. Cues follow a noisy *apparent* age (real age + noise growing with age) with
 person-specific onsets, so a model can learn them but cannot be exact. Gender and race change
 skin tone, hair colour and style, beard and eye colour; pose, lighting, blur, noise, JPEG
-quality and glasses are nuisance.
+quality, background, clothes and glasses are nuisance. Ages follow a UTKFace-like distribution
+(:func:`age_weights`).
 
-The folder also holds the defects of a real download, so the preparation's error paths run on
-the default pipeline:
+Besides the faces the folder holds what the preparation must survive:
 
 - the five malformed names of the real release (three without race, one with a space before the
   extension, one without the dot), drawn with the age, gender and race their names give;
 - one image truncated mid-file and one file of random bytes, both with valid names;
-- one image too small (32 x 32), one name whose age field is unreadable;
-- two non-image files: a stray text file and a macOS ``._`` resource file.
+- one image too small (32 x 32) and one name whose age field is unreadable;
+- two non-image files: a stray text file and a macOS ``._`` AppleDouble file.
 
 Everything is a function of ``seed``: face ``i`` is drawn from its own generator seeded by
-``(seed, i)``, so output bytes are reproducible.
+``(seed, i)``, so the output bytes do not depend on the number of worker processes.
 """
 from __future__ import annotations
 
@@ -312,7 +312,7 @@ def _faces(jobs: list) -> Iterator[bytes]:
 def synthesize(out: str | os.PathLike, n_faces: int, seed: int, progress: bool = True) -> dict:
     """Write ``n_faces`` faces plus the defective and non-image files into the folder ``out``
     (built in a temporary folder, then swapped in)."""
-    from stages.data.utkface import atomic_dir
+    from stages.io import atomic_dir
 
     if n_faces < len(MALFORMED):
         raise ValueError(f"n_faces = {n_faces}: need at least {len(MALFORMED)} (the malformed names)")

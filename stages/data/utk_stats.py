@@ -74,7 +74,10 @@ def compute(prepared_dir=PREPARED) -> dict:
 
 
 def figures(prepared_dir=PREPARED, out_dir="reports/data") -> list[Path]:
-    """Write utk_age_hist.{png,csv} and utk_forget_groups.{png,csv} into ``out_dir``; return the paths."""
+    """Write utk_age_hist.{csv,png} and utk_forget_groups.{csv,png} into ``out_dir``; return the paths.
+
+    The CSVs have columns age (resp. group, interval), split, count, where split is one of
+    train_before, train_after (augmentation), val, test."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,8 +88,9 @@ def figures(prepared_dir=PREPARED, out_dir="reports/data") -> list[Path]:
     ages, groups = age_table(d), group_table(d)
     paths = [out / "utk_age_hist.csv", out / "utk_forget_groups.csv", out / "utk_age_hist.png",
              out / "utk_forget_groups.png"]
-    write_csv(paths[0], ages)
-    write_csv(paths[1], groups)
+    # long format (one row per age and split), like ltd_count_hist.csv: DVC plots x: age, y: count
+    write_csv(paths[0], ages.melt(id_vars="age", var_name="split", value_name="count"))
+    write_csv(paths[1], groups.melt(id_vars=["group", "interval"], var_name="split", value_name="count"))
 
     fig, ax = plt.subplots(1, 3, figsize=(16, 3.8))
     for key, label in (("all_faces", "all faces"), ("subsample", f"subsample ({report['subsample']:.0%})")):
@@ -110,6 +114,7 @@ def figures(prepared_dir=PREPARED, out_dir="reports/data") -> list[Path]:
     ax.set_xticks(x, [f"{g}\n{'(forget)' if i == report['forget_group'] else ''}"
                       for i, g in enumerate(groups["interval"])])
     ax.set(title="Forget-group sizes", xlabel="age group", ylabel="images")
-    ax.legend()
+    ax.set_ylim(top=1.25 * groups[cols].to_numpy().max())
+    ax.legend(ncols=len(cols), loc="upper center", fontsize="small")
     save_figure(paths[3], fig)
     return paths

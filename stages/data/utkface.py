@@ -4,9 +4,10 @@ A face file is named ``<age>_<gender>_<race>_<yyyymmddHHMMSSFFF>.jpg.chip.jpg`` 
 ``.jpg``). :func:`prepare` turns a folder of them into the compact format of :mod:`stages.data.arrays`:
 
 1. scan: every entry of the folder is classified: non-image file, name without a readable age,
-   unreadable / truncated / too small image (all logged, counted and listed in the report);
-2. subsample ``subsample`` of the faces keeping the age distribution (thesis: 30 %);
-3. keep ages ``age_min`` .. ``age_max`` (inclusive) and drop the unusable images;
+   unreadable / truncated / too small image (every image is decoded once, so all defects are
+   logged, counted and listed in the report, not only those that the subsample happens to draw);
+2. subsample ``subsample`` of the faces with a readable age, keeping the age distribution (thesis: 30 %);
+3. keep ages ``age_min`` .. ``age_max`` (inclusive) and drop the unusable images (the thesis' order);
 4. split train / val / test stratified by age;
 5. augment the training split only: every age below ``min_per_age`` samples is topped up with
    randomly rotated / shifted / zoomed / flipped copies of its images (torchvision), ages above untouched;
@@ -19,12 +20,9 @@ and every age (every run of consecutive samples) is split in the target proporti
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -34,10 +32,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from stages.config import Bool, Float, Int, List, ParamError, Str, load
+from stages.config import Float, Int, List, ParamError, Str, load
 from stages.data import synth_utk
 from stages.data.arrays import SPLITS, channel_stats
-from stages.io import write_csv, write_json, write_npy
+from stages.io import atomic_dir, write_csv, write_json, write_npy
 
 log = logging.getLogger(__name__)
 
@@ -337,7 +335,9 @@ def augment(images: np.ndarray, table: pd.DataFrame, cfg: dict, seed: int) -> tu
     ])
     rng = np.random.default_rng(seed)
     ages = table["age"].to_numpy()
-    new_images, new_rows, copies = [], [], {}
+    out = np.empty((len(images) + sum(need.values()), *images.shape[1:]), np.uint8)
+    out[:len(images)] = images
+    new_rows, copies = [], {}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)                     # tiny images: thread start-up costs more than it saves
     try:
@@ -349,55 +349,22 @@ def augment(images: np.ndarray, table: pd.DataFrame, cfg: dict, seed: int) -> tu
                 for i in src:
                     x = F.pad(torch.from_numpy(images[i]).float()[None], (pad,) * 4, mode="replicate")[0]
                     y = tf(x)[:, pad:pad + size, pad:pad + size]
-                    new_images.append(y.round().clamp(0, 255).to(torch.uint8).numpy())
+                    out[len(images) + len(new_rows)] = y.round().clamp(0, 255).to(torch.uint8).numpy()
                     row = table.iloc[i].to_dict()
                     copies[i] = copies.get(i, 0) + 1
                     row.update(file_name=f"{row['file_name']}#aug{copies[i]}", augmented=True)
                     new_rows.append(row)
     finally:
         torch.set_num_threads(threads)
-    images = np.concatenate([images, np.stack(new_images)])
     table = pd.concat([table, pd.DataFrame(new_rows, columns=table.columns)], ignore_index=True)
     table[["gender", "race"]] = table[["gender", "race"]].astype("Int64")
-    return images, table
+    return out, table
 
 
 # ----------------------------------------------------------------------------------- pipeline
 def age_hist(ages) -> dict[int, int]:
     s = pd.Series(np.asarray(ages, np.int64)).value_counts().sort_index()
     return {int(a): int(n) for a, n in s.items()}
-
-
-def train_stats(images: np.ndarray, chunk: int = 256) -> tuple[list[float], list[float]]:
-    """:func:`stages.data.arrays.channel_stats` computed chunk by chunk (bounded memory) and combined."""
-    n, sums = 0, np.zeros((2, images.shape[1]))
-    for i in range(0, len(images), chunk):
-        m, sd = (np.asarray(v) for v in channel_stats(images[i:i + chunk]))
-        k = len(images[i:i + chunk])
-        n, sums = n + k, sums + k * np.stack([m, sd ** 2 + m ** 2])
-    mean = sums[0] / n
-    std = np.sqrt(np.maximum(sums[1] / n - mean ** 2, 0))
-    return mean.tolist(), np.maximum(std, 1e-6).tolist()
-
-
-@contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike):
-    """Yield a new temporary folder next to ``path``; on success it replaces ``path`` as a whole."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        old = None
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-            os.replace(path, old / path.name)
-        os.replace(tmp, path)
-        if old:
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dict:
@@ -436,7 +403,7 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
         tables[s] = tables[s].assign(group=g, forget=g == fg)
 
     train = tables["train"]
-    mean, std = train_stats(arrays_["train"])
+    mean, std = channel_stats(arrays_["train"])
     lo, hi = groups[fg]
     meta = {"task": "utk", "channels": 3, "image_size": [cfg["image_size"]] * 2, "mean": mean, "std": std,
             "age_min": cfg["age_min"], "age_max": cfg["age_max"], "forget_group": fg,

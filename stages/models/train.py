@@ -135,7 +135,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     use_amp = recipe.amp and device.type == "cuda"
     x_all = torch.as_tensor(np.asarray(train_x))
     y_all = torch.as_tensor(np.asarray(train_y, np.float32))
-    f_all = torch.as_tensor(np.asarray(forget_mask, bool)) if forget_mask is not None else None
+    f_all = torch.as_tensor(np.array(forget_mask, bool)) if forget_mask is not None else None
     history, best, best_state, best_epoch, bad, steps, seen = [], np.inf, None, 0, 0, 0, 0
     t0 = time.time()
     for epoch in range(1, recipe.epochs + 1):
