@@ -64,11 +64,15 @@ def target_max(task: str, meta: dict) -> float:
     return float(meta["target_max"] if task == "ltd" else meta["age_max"])
 
 
+EVAL_SPLITS = {"ltd": ("test",), "utk": ("train", "test")}
+
+
 def eval_sets(task: str, root=arrays.PREPARED) -> dict:
-    """Images and targets every model is evaluated on: the test split and the training split (incl. forget rows)."""
+    """Images and targets every model is evaluated on: the test split, and for UTKFace the training split (its
+    forget rows are the forget set; LTD's membership test uses test frames with vs without the forget class)."""
     meta = arrays.load_meta(task, root)
     out = {}
-    for split in ("train", "test"):
+    for split in EVAL_SPLITS[task]:
         s = arrays.load_split(task, split, root)
         t = s.table
         if task == "ltd":
