@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import numpy as np
 import pandas as pd
-import torch
 
 from stages import config
 from stages.config import Choice, Float, Int
-from stages.io import setup_logging, write_csv, write_json
+from stages.io import read_json, setup_logging, write_csv, write_json
 from stages.metrics import cost, coverage, forgetting, membership, regression
 from stages.models import tasks
 
@@ -33,7 +32,7 @@ def _preds(task: str, model: str) -> pd.DataFrame:
 
 
 def _meta(task: str, model: str) -> dict:
-    return torch.load(f"models/{task}/{model}.pt", map_location="cpu", weights_only=False)["meta"]
+    return read_json(f"models/{task}/{model}.json")
 
 
 def valid_heatmaps(maps: np.ndarray, names, who: str) -> np.ndarray:

@@ -3,7 +3,9 @@
 Outputs of model ``name`` of ``task``:
 - ``models/<task>/<name>.pt``: spec, one state dict per member, metadata (params used, epochs, device, wall
   time, images/s, optimizer steps), written atomically;
-- ``models/<task>/<name>_preds.csv``: raw predictions on the training and test splits (what the metrics need);
+- ``models/<task>/<name>.json``: the same metadata without the weights (read by the metrics, no torch needed);
+- ``models/<task>/<name>_preds.csv``: raw predictions on the test split (UTKFace: and the training split, whose
+  forget rows are the forget set): what the metrics need, so no later stage re-runs a model;
 - ``reports/<task>/curves/<name>.csv``: per-epoch train loss and validation MAE (DVC plot, x: epoch).
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 import torch
 
 from stages.data import arrays
-from stages.io import write_csv
+from stages.io import write_csv, write_json
 from stages.models import resnet, tasks
 from stages.models.train import Recipe, fit, predict
 
@@ -79,6 +81,7 @@ def save(task: str, name: str, spec: dict, members: list, fits: list[dict], devi
         "history": [f["history"] for f in fits], **(extra or {}),
     }
     resnet.save_checkpoint(root / "models" / task / f"{name}.pt", spec, members, meta)
+    write_json(root / "models" / task / f"{name}.json", {k: v for k, v in meta.items() if k != "history"})
     preds = predictions(task, model, device)
     write_csv(root / "models" / task / f"{name}_preds.csv", preds, float_format="%.6f")
     write_csv(root / "reports" / task / "curves" / f"{name}.csv", curves(fits))
