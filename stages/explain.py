@@ -17,29 +17,11 @@ import numpy as np
 import torch
 
 from stages import config
-from stages.config import Bool, Choice, Float, Int, Str
 from stages.data.arrays import PREPARED, load_meta, normalize
 from stages.io import pick_device, seed_everything, setup_logging, write_json, write_npy
 from stages.models.resnet import load_checkpoint
+from stages.xai.settings import SCHEMA, TASKS, xai_dir
 from stages.xai.sidu import explain_model
-
-TASKS = ("ltd", "utk")
-SCHEMA = {  # the whole ``explain`` section (shared by explain_subset, explain, explain_figures)
-    "n_images": Int(min=1),
-    "layer": Str(),
-    "threshold": Float(),
-    "batch_size": Int(min=1),
-    "dedup": Bool(),
-    "autocast": Choice("none", "bf16", "fp16"),
-    "n_figure": Int(min=1),
-    "ltd": {"sigma": Float(min=0, min_open=True)},
-    "utk": {"sigma": Float(min=0, min_open=True)},
-}
-
-
-def xai_dir(task: str, root=".") -> Path:
-    return Path(root) / "data" / "xai" / task
-
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="SIDU heatmaps of one model on the explanation subset")

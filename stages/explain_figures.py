@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from stages import config
-from stages.explain import SCHEMA, TASKS, xai_dir
+from stages.xai.settings import SCHEMA, TASKS, xai_dir
 from stages.io import save_figure, setup_logging
 from stages.xai.figures import diff_grid, heatmap_grid
 

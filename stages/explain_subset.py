@@ -19,7 +19,7 @@ import pandas as pd
 
 from stages import config
 from stages.data.arrays import PREPARED, load_split, task_dir
-from stages.explain import SCHEMA, TASKS, xai_dir
+from stages.xai.settings import SCHEMA, TASKS, xai_dir
 from stages.io import setup_logging, write_csv, write_npy
 from stages.xai.subset import SELECT, ltd_kind, require, subset_boxes, subset_table
 
