@@ -37,8 +37,7 @@ def _meta(task: str, model: str) -> dict:
 
 def valid_heatmaps(maps: np.ndarray, names, who: str) -> np.ndarray:
     """Mask of the heatmaps on which HC/AS are defined; the others are logged by name (and counted)."""
-    flat = maps.reshape(len(maps), -1)
-    ok = np.isfinite(flat).all(1) & (flat.sum(1) > 0) & (flat >= 0).all(1)
+    ok = coverage.valid_maps(maps)
     for j in np.flatnonzero(~ok):
         log.warning("%s: heatmap of explanation image %d (%s) is all zero or not finite: excluded from HC/AS",
                     who, j, names[j])

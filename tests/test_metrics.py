@@ -282,3 +282,13 @@ def test_published_tables_consistent():
     assert round(forgetting.utility(t5["retrain"][102], t5["finetune"][8]), 2) == t8["finetune"]["Utility"]
     for model in published.UTK_THESIS:
         assert published.UTK_THESIS[model]["F"] == t8[model]["F"]
+
+
+def test_valid_maps_flags_zero_negative_and_nan_heatmaps():
+    from stages.metrics.coverage import valid_maps
+
+    h = np.ones((4, 2, 2))
+    h[1] = 0
+    h[2, 0, 0] = -1
+    h[3, 1, 1] = np.nan
+    assert valid_maps(h).tolist() == [True, False, False, False]

@@ -42,6 +42,12 @@ def _check_maps(maps, name: str, ids: Sequence | None = None) -> np.ndarray:
     return h
 
 
+def valid_maps(maps) -> np.ndarray:
+    """Bool per image: the heatmap is finite, non-negative and has a positive sum (HC and AS are defined)."""
+    flat = np.asarray(maps, dtype=np.float64).reshape(len(maps), -1)
+    return np.isfinite(flat).all(axis=1) & (flat >= 0).all(axis=1) & (flat.sum(axis=1) > 0)
+
+
 def box_masks(boxes: pd.DataFrame, n_images: int, height: int, width: int, classes: Iterable[str]) -> np.ndarray:
     """Boolean masks (n_images, height, width): the union of the boxes of ``classes`` per image.
 
