@@ -134,9 +134,19 @@ def validate(section: Any, schema: dict, prefix: str) -> dict:
     return out
 
 
+# The sections of params.yaml. Any other top-level key (a typo such as ``unlearnn``) stops every stage.
+TOP_LEVEL = ("seed", "device", "tasks", "data", "train", "unlearn", "explainers", "explain", "evaluate")
+
+
 def read_params(path: str | None = None) -> dict:
     with open(path or PARAMS_FILE) as f:
-        return yaml.safe_load(f) or {}
+        params = yaml.safe_load(f) or {}
+    if not isinstance(params, dict):
+        raise ParamError(f"{path or PARAMS_FILE}: expected a mapping of sections")
+    unknown = sorted(set(params) - set(TOP_LEVEL))
+    if unknown:
+        raise ParamError(f"{unknown[0]}: unknown section of params.yaml (known: {', '.join(TOP_LEVEL)})")
+    return params
 
 
 def get(params: dict, dotted: str):

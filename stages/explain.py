@@ -1,67 +1,48 @@
-"""Stage ``explain``: SIDU heatmaps of one model on the fixed explanation subset of a task.
+"""Stage explain: heatmaps of one model of a task by one explainer, on the task's explanation subset.
 
-    python -m stages.explain --task ltd --model finetune [--root .]
+    python -m stages.explain --task ltd --model finetune --explainer sidu
 
-Reads ``models/<task>/<model>.pt``, ``data/xai/<task>/subset.npy`` (stage ``explain_subset``) and the
-normalisation of ``data/prepared/<task>/meta.json``; writes ``data/xai/<task>/<model>.npy`` (float32
-(n, H, W) heatmaps at input resolution, one packed array per model) and ``<model>.json`` (timing, N, device).
-Params: ``explain`` (layer, threshold, batch_size, dedup, autocast, <task>.sigma), ``seed``, ``device``.
+Reads ``models/<task>/<model>.pt`` and ``data/xai/<task>/subset.npy``; writes
+``data/xai/<task>/<explainer>/<model>.npy`` (float32 (n, H, W) heatmaps at input resolution) and ``<model>.json``
+(counts, device). Params: ``explain.<explainer>``, ``explain.batch_size``, ``explain.autocast``, ``seed``, ``device``.
 """
 from __future__ import annotations
-
-import argparse
-import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from stages import config
-from stages.data.arrays import PREPARED, load_meta, normalize
-from stages.io import pick_device, seed_everything, setup_logging, write_json, write_npy
+from stages import paths, xai
+from stages.data.arrays import normalize
+from stages.io import seed_everything, write_json, write_npy
 from stages.models.resnet import load_checkpoint
-from stages.xai.settings import SCHEMA, TASKS, xai_dir
-from stages.xai.sidu import explain_model
+from stages.stage import Stage
+
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="SIDU heatmaps of one model on the explanation subset")
-    ap.add_argument("--task", required=True, choices=TASKS)
-    ap.add_argument("--model", required=True, help="models/<task>/<model>.pt")
-    ap.add_argument("--root", default=".", help="project root holding data/ and models/")
-    a = ap.parse_args(argv)
-    log = setup_logging("explain")
-    params = config.read_params()
-    cfg, glob = config.load("explain", SCHEMA, params), config.load_global(params)
-    seed_everything(glob["seed"])
-    device = pick_device(glob["device"])
+    st = Stage("explain", __doc__, argv, root=True, task=dict(required=True), model=dict(required=True),
+               explainer=dict(required=True))
+    a = st.args
+    task = st.task(a.task)
+    if a.explainer not in xai.names(st.params):
+        raise ValueError(f"explainers: {a.explainer!r} is not in the explainer list")
+    cfg = xai.settings(st.params, a.explainer)
+    explainer = xai.get(a.explainer)(cfg, task, f"explain.{a.explainer}")
+    seed_everything(st.glob["seed"])
+    device = st.device()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = False, True
-
-    out = xai_dir(a.task, a.root)
-    subset = np.load(out / "subset.npy")
-    meta = load_meta(a.task, Path(a.root) / PREPARED)
-    model, _ = load_checkpoint(Path(a.root) / "models" / a.task / f"{a.model}.pt", device)
+    subset = np.load(paths.xai_dir(task.name, st.root) / "subset.npy")
+    model, _ = load_checkpoint(paths.model(task.name, a.model, ".pt", st.root), device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    images = normalize(torch.from_numpy(subset), meta)
-    kw = {k: cfg[k] for k in ("threshold", "batch_size", "dedup", "autocast")}
-    kw["sigma"] = cfg[a.task]["sigma"]
-
+    images = normalize(torch.from_numpy(subset), task.meta)
     stats: dict = {}
-    t0 = time.perf_counter()
-    try:
-        heat = explain_model(model, images, cfg["layer"], stats=stats, **kw)
-    except AttributeError as e:
-        raise config.ParamError(f"explain.layer = {cfg['layer']!r}: not a module of the model ({e})") from e
-    wall = time.perf_counter() - t0
-    write_npy(out / f"{a.model}.npy", heat.numpy().astype(np.float32))
-    info = {"task": a.task, "model": a.model, "n_images": len(images), "shape": list(heat.shape),
-            "layer": cfg["layer"], "n_masks": stats["n_masks"], "members": stats["members"],
-            "n_forward": stats["n_forward"], "wall_s": round(wall, 3),
-            "heatmaps_per_s": round(len(images) / wall, 4), "device": str(device), **kw}
-    write_json(out / f"{a.model}.json", info)
-    log.info("%s/%s: %d heatmaps, N=%d, %d masked forwards (dedup=%s) in %.1f s on %s", a.task, a.model,
-             len(images), stats["n_masks"], stats["n_forward"], kw["dedup"], wall, device)
+    heat = explainer.explain(model, images, stats)
+    write_npy(paths.heatmaps(task.name, a.explainer, a.model, st.root), heat.numpy().astype(np.float32))
+    write_json(paths.heatmaps(task.name, a.explainer, a.model, st.root).with_suffix(".json"),
+               {"task": task.name, "model": a.model, "explainer": a.explainer, "n_images": len(images),
+                "shape": list(heat.shape), "device": str(device), **cfg, **stats})
+    st.log.info("%s/%s/%s: %d heatmaps %s", task.name, a.explainer, a.model, len(images), stats)
 
 
 if __name__ == "__main__":

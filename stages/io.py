@@ -6,6 +6,7 @@ so an interrupted stage never leaves a half-written file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -34,11 +35,18 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files: give the output normal permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path, text: str) -> None:
@@ -88,6 +96,30 @@ def save_torch(path, obj) -> None:
 
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
+
+
+def derive_seed(seed: int, *parts) -> int:
+    """A seed derived from the master ``seed`` and a stage identity (task, model, member, repeat ...).
+
+    A stable hash of the names (never a position in a list), so adding a method leaves the others' seeds as
+    they were. Returns an integer in [0, 2**31).
+    """
+    key = "/".join([str(seed), *map(str, parts)]).encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % 2**31
+
+
+def file_md5(path, chunk: int = 1 << 20) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def copy_file(src, dst) -> None:
+    """Copy ``src`` to ``dst`` atomically (a temporary file renamed into place)."""
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
 
 
 def seed_everything(seed: int) -> None:

@@ -2,76 +2,76 @@
 
     python -m stages.unlearn --task ltd --method confuse
 
-Loads ``models/<task>/original.pt``; for every ensemble member, the method edits the weights and/or picks
-its data and labels, then fine-tunes with the recipe ``unlearn.<task>`` for ``unlearn.<task>.epochs.<method>``
-epochs. Saves ``models/<task>/<method>.pt`` (with wall time and optimizer steps, for the cost ratio), its
-predictions and its curve, like the train stage.
+Loads ``models/<task>/original.pt`` and keeps it frozen; every ensemble member is a copy that the method edits
+and fine-tunes (its own loss or loop, see :mod:`stages.methods.base`) with the recipe ``unlearn.<task>`` for
+``unlearn.<task>.epochs`` epochs (or the method's own ``epochs.<task>``). Saves ``models/<task>/<method>.*``
+(with wall time and optimizer steps, for the cost ratio), its predictions and its curve, like the train stage.
 """
 from __future__ import annotations
 
-import argparse
+import copy
 
 import torch
 
-from stages import config, methods, train
-from stages.config import Choice, Float, Int
-from stages.io import pick_device, seed_everything, setup_logging
-from stages.models import resnet, run, tasks
+from stages import config, methods, paths, tasks
+from stages.config import Choice, Float, Int, Section
+from stages.io import derive_seed, seed_everything
+from stages.methods.base import Context
+from stages.models import resnet, run
 from stages.models.train import Recipe
+from stages.stage import Stage
 
-RECIPE = {
-    "epochs": {name: Int(min=1) for name in methods.NAMES},
-    "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"), "lr": Float(min=0, min_open=True),
-    "momentum": Float(min=0, max=1), "weight_decay": Float(min=0),
+RECIPE = {  # unlearn.<task>
+    "epochs": Int(min=1), "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"),
+    "lr": Float(min=0, min_open=True), "momentum": Float(min=0, max=1), "weight_decay": Float(min=0),
 }
-SHARED = ("loss", "augment")  # read from train.<task>
-METHOD_SEED_OFFSET = 100  # unlearning seeds are seed + offset + index of the method (distinct from training)
-
-log = setup_logging("unlearn")
 
 
-def schema() -> dict:
-    """The ``unlearn`` section: the union of every method's own keys, plus one recipe per task."""
-    out = {key: spec for name in methods.NAMES for key, spec in methods.get(name).PARAMS.items()}
-    return {**out, **{task: RECIPE for task in tasks.TASKS}}
+def method_settings(params: dict, name: str, Method, task: str) -> tuple[dict, int | None]:
+    """Validated ``unlearn.methods.<name>`` and the method's own epochs for ``task`` (None: the recipe's)."""
+    key = f"{methods.SECTION}.{name}"
+    raw = config.get(params, key) or {}
+    own = config.validate(raw, {**Method.PARAMS, "epochs": Section(optional=True, default=None)}, key)
+    epochs = own.pop("epochs")
+    if epochs is not None and task in epochs:
+        return own, Int(min=1).check(f"{key}.epochs.{task}", epochs[task])
+    return own, None
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--task", choices=tasks.TASKS, required=True)
-    p.add_argument("--method", choices=methods.NAMES, required=True)
-    args = p.parse_args(argv)
-    params = config.read_params()
-    glob = config.load_global(params)
-    cfg = config.load("unlearn", schema(), params)
-    # the task's loss and train-time augmentation are shared with the train stage
-    tcfg = config.validate({k: config.get(params, f"train.{args.task}.{k}") for k in SHARED},
-                           {k: train.SCHEMA[k] for k in SHARED}, f"train.{args.task}")
-    recipe_cfg = cfg[args.task]
-    epochs = recipe_cfg["epochs"][args.method]
+    st = Stage("unlearn", __doc__, argv, task=dict(required=True), method=dict(required=True))
+    task = st.task(st.args.task)
+    name = st.args.method
+    if name not in methods.names(st.params):
+        raise config.ParamError(f"{methods.SECTION}.{name}: not in the method list")
+    unlearn = st.section("unlearn", {"methods": Section(), **{t: RECIPE for t in tasks.names(st.params)}})
+    Method = methods.get(name)
+    own, epochs = method_settings(st.params, name, Method, task.name)
+    shared = {k: v for k, v in run.load_recipe(st.params, task.dataset).items() if k in run.SHARED}
+    recipe_cfg = unlearn[task.name]
+    recipe = Recipe.from_params(recipe_cfg, **shared, patience=0, **({"epochs": epochs} if epochs else {}))
     run.set_threads()
-    device = pick_device(glob["device"])
-    seed = glob["seed"] + METHOD_SEED_OFFSET + methods.NAMES.index(args.method)
+    device = st.device()
+    seed = derive_seed(st.glob["seed"], task.name, name)
     seed_everything(seed)
 
-    original, ckpt = resnet.load_checkpoint(f"models/{args.task}/original.pt")
-    Method = methods.get(args.method)
-    data = tasks.load(args.task, Method.data)
-    own = {k: cfg[k][args.task] if isinstance(Method.PARAMS[k], dict) else cfg[k] for k in Method.PARAMS}
-    method = Method(own, data.target_range)
-    gen = torch.Generator().manual_seed(seed)
-    members = list(original.members)
-    for m in members:
-        method.edit(m, gen)
-    recipe = Recipe.from_params(recipe_cfg, epochs=epochs, patience=0, **tcfg)
-    fits = run.train_members(members, data, recipe, device, seed, log=log, target_fn=method.target,
-                             post_step_factory=lambda m: method.post_step_for(m, recipe.lr))
-    meta = run.save(args.task, args.method, ckpt["spec"], members, fits, device,
-                    {"unlearn": {**own, args.task: {**recipe_cfg, "epochs": epochs}},
-                     "train": tcfg,
-                     "seed": glob["seed"]}, extra={"method": args.method, "data": Method.data})
-    log.info("%s/%s: %.1f s, %d optimizer steps, best val MAE %s", args.task, args.method, meta["wall_time_s"],
-             meta["optimizer_steps"], meta["best_val_mae"])
+    original, ckpt = resnet.load_checkpoint(paths.model(task.name, "original"), device)
+    original.requires_grad_(False)  # frozen: methods train copies
+    ctx = Context(task=task, original=original, recipe=recipe, device=device, seed=seed,
+                  gen=torch.Generator().manual_seed(seed))
+    method = Method(own, ctx)
+    members, fits = [], []
+    for k, frozen in enumerate(original.members):
+        m = copy.deepcopy(frozen).requires_grad_(True).train()
+        method.edit(m, ctx.gen)
+        fits.append(method.fit(m, run.member_seed(seed, k), log=st.log))
+        members.append(m)
+    out = run.outputs(paths.model(task.name, name), paths.curve(task.name, name))
+    meta = run.save(task, out, ckpt["spec"], members, fits, device,
+                    {"unlearn": {name: own, task.name: {**recipe_cfg, "epochs": recipe.epochs}},
+                     "train": shared, "seed": st.glob["seed"]}, extra={"name": name, "method": name, "data": Method.data})
+    st.log.info("%s/%s: %.1f s, %d optimizer steps, best %s %s", task.name, name, meta["wall_time_s"],
+                meta["optimizer_steps"], meta["val_metric"], meta["best_val"])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 import pytest
 import yaml
 
-from stages import config, methods, prepare_ltd, train, unlearn
+from stages import config, methods, prepare_ltd, tasks, train, unlearn, xai
+from stages.models import run
 from stages.config import Choice, Float, Int, List, ParamError
 
 
@@ -30,29 +31,43 @@ def test_shipped_params_validate():
     params = config.read_params("params.yaml")
     config.load_global(params)
     config.load("data.ltd", prepare_ltd.SCHEMA, params)
-    config.load("train.ltd", train.SCHEMA, params)
-    config.load("train.utk", train.SCHEMA, params)
-    config.load("unlearn", unlearn.schema(), params)
+    for name in tasks.names(params):
+        task = tasks.get(name, params)
+        run.load_recipe(params, task.dataset)
+        config.load("unlearn", {"methods": config.Section(), **{t: unlearn.RECIPE for t in tasks.names(params)}},
+                    params)
+        for m in methods.names(params):
+            unlearn.method_settings(params, m, methods.get(m), name)
+    for name in xai.names(params):
+        xai.settings(params, name)
 
 
 @pytest.mark.parametrize("key,value,msg", [
-    ("prune_amount", 1.0, r"unlearn\.prune_amount = 1\.0: must be < 1"),
-    ("prune_amount", -0.1, r"unlearn\.prune_amount = -0\.1: must be >= 0"),
-    ("sigma", -0.05, r"unlearn\.sigma = -0\.05: must be >= 0"),
-    ("anchor_lambda", -1.0, r"unlearn\.anchor_lambda = -1\.0: must be >= 0"),
+    ("prune.amount", 1.0, r"unlearn\.methods\.prune\.amount = 1\.0: must be < 1"),
+    ("reinit.amount", -0.1, r"unlearn\.methods\.reinit\.amount = -0\.1: must be >= 0"),
+    ("confuse.sigma", -0.05, r"unlearn\.methods\.confuse\.sigma = -0\.05: must be >= 0"),
+    ("anchored.lambda", -1.0, r"unlearn\.methods\.anchored\.lambda = -1\.0: must be >= 0"),
+    ("neggrad_plus.alpha", 1.5, r"unlearn\.methods\.neggrad_plus\.alpha = 1\.5: must be <= 1"),
+    ("confuse.colour", 1, r"unlearn\.methods\.confuse\.colour: unknown key"),
+    ("confuse.epochs", {"ltd": 0}, r"unlearn\.methods\.confuse\.epochs\.ltd = 0: must be >= 1"),
 ])
 def test_invalid_unlearn_settings_stop_the_stage(key, value, msg, tmp_path, monkeypatch):
     params = config.read_params("params.yaml")
-    params["unlearn"][key] = value
+    method, k = key.split(".")
+    params["unlearn"]["methods"][method][k] = value
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     monkeypatch.setattr(config, "PARAMS_FILE", str(path))
     with pytest.raises(ParamError, match=msg):
-        unlearn.main(["--task", "ltd", "--method", "confuse"])
+        unlearn.main(["--task", "ltd", "--method", method])
 
 
-def test_every_method_module_exists():
-    for name in methods.NAMES:
-        assert issubclass(methods.get(name), methods.base.Method)
-    with pytest.raises(ValueError, match="unknown unlearning method 'nope'"):
-        methods.get("nope")
+def test_unknown_top_level_section_stops_every_stage(tmp_path, monkeypatch):
+    params = config.read_params("params.yaml")
+    params["unlearnn"] = params["unlearn"]
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    monkeypatch.setattr(config, "PARAMS_FILE", str(path))
+    for stage in (unlearn.main, train.main):
+        with pytest.raises(ParamError, match=r"unlearnn: unknown section of params\.yaml"):
+            stage(["--task", "ltd", "--method", "confuse"] if stage is unlearn.main else ["--dataset", "ltd"])

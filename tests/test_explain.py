@@ -1,4 +1,4 @@
-"""Stages explain_subset, explain and explain_figures on tiny fake prepared data and checkpoints."""
+"""Stages explain_subset, explain and explain_report on tiny fake prepared data and checkpoints."""
 import json
 from pathlib import Path
 
@@ -8,10 +8,12 @@ import pytest
 import torch
 import yaml
 
-from stages import config, explain, explain_figures, explain_subset
+from stages import config, explain, explain_report, explain_subset
 from stages.models.resnet import build, save_checkpoint
 from stages.xai.figures import diff_grid, to_sum1
-from stages.xai.subset import ltd_kind, select_ltd, select_utk, subset_boxes
+from stages.tasks.selection import kind, select_by_group, select_mixed, subset_boxes
+
+OTHERS = ["bicycle", "motorcycle", "vehicle"]
 
 LTD_HW, UTK_HW = (32, 64), (32, 32)
 # (human, bicycle, motorcycle, vehicle) per test frame: 3 both, 3 human-only, 3 other-only, 3 empty
@@ -45,7 +47,7 @@ def make_ltd(root):
         d / "test_boxes.csv", index=False)
     _write_meta(d, 1)
     spec = {"arch": "resnet10", "in_channels": 1, "head": "linear", "target_max": 1.0}
-    for i, name in enumerate(["original", "finetune"]):
+    for i, name in enumerate(["original", "retrain", "finetune"]):
         torch.manual_seed(i)
         save_checkpoint(root / "models" / "ltd" / f"{name}.pt", spec, [build(spec)], {})
 
@@ -58,7 +60,7 @@ def make_utk(root):
     pd.DataFrame({"age": ages, "group": np.minimum((ages - 20) // 8, 4)}).to_csv(d / "test.csv", index=False)
     _write_meta(d, 3)
     spec = {"arch": "resnet10", "in_channels": 3, "head": "sigmoid", "target_max": 60.0}
-    for i, name in enumerate(["original", "random_labels"]):
+    for i, name in enumerate(["original", "retrain", "finetune"]):
         torch.manual_seed(10 + i)
         save_checkpoint(root / "models" / "utk" / f"{name}.pt", spec, [build(spec), build(spec)], {})
 
@@ -66,8 +68,9 @@ def make_utk(root):
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     params = config.read_params(Path(__file__).parents[1] / "params.yaml")
-    params["explain"].update(n_images=6, n_figure=3, batch_size=64, layer="layer4", ltd={"sigma": 0.5},
-                             utk={"sigma": 4.0})
+    params["explain"].update(n_images=6, n_figure=3, batch_size=64)
+    params["explain"]["sidu"].update(layer="layer4", sigma={"ltd": 0.5, "utk": 4.0})
+    params["unlearn"]["methods"] = {"finetune": {}}
     params["device"] = "cpu"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.setattr(config, "PARAMS_FILE", str(tmp_path / "params.yaml"))
@@ -82,27 +85,30 @@ def test_ltd_stages(root):
     test = np.load(root / "data/prepared/ltd/test.npy")
     assert sub.shape == (6, 1, *LTD_HW) and sub.dtype == np.uint8
     assert np.array_equal(sub, test[table["test_row"]])
-    assert list(ltd_kind(table)) == ["both", "human", "other"] * 2  # interleaved mix, no empty frame
+    assert list(kind(table, ["human"], OTHERS)) == ["both", "forget", "other"] * 2  # interleaved mix, no empty frame
     boxes, all_boxes = pd.read_csv(xai / "subset_boxes.csv"), pd.read_csv(root / "data/prepared/ltd/test_boxes.csv")
     for i, r in enumerate(table["test_row"]):
         mine = boxes[boxes["row"] == i].drop(columns="row").reset_index(drop=True)
         theirs = all_boxes[all_boxes["row"] == r].drop(columns="row").reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, theirs)
 
-    for m in ("original", "finetune"):
-        explain.main(["--task", "ltd", "--model", m, "--root", str(root)])
-    heat = np.load(xai / "finetune.npy")
+    for m in ("original", "retrain", "finetune"):
+        explain.main(["--task", "ltd", "--model", m, "--explainer", "sidu", "--root", str(root)])
+    heat = np.load(xai / "sidu" / "finetune.npy")
     assert heat.shape == (6, *LTD_HW) and heat.dtype == np.float32
     assert np.isfinite(heat).all() and heat.min() >= 0 and heat.max() > 0
-    info = json.loads((xai / "finetune.json").read_text())
+    info = json.loads((xai / "sidu" / "finetune.json").read_text())
     assert info["n_masks"] == 512 and info["members"] == 1 and info["device"] == "cpu" and info["sigma"] == 0.5
-    assert not np.array_equal(heat, np.load(xai / "original.npy"))
-    explain.main(["--task", "ltd", "--model", "finetune", "--root", str(root)])  # deterministic
-    assert np.array_equal(heat, np.load(xai / "finetune.npy"))
+    assert not np.array_equal(heat, np.load(xai / "sidu" / "original.npy"))
+    explain.main(["--task", "ltd", "--model", "finetune", "--explainer", "sidu", "--root", str(root)])
+    assert np.array_equal(heat, np.load(xai / "sidu" / "finetune.npy"))  # deterministic
 
-    explain_figures.main(["--task", "ltd", "--models", "original", "finetune", "--root", str(root)])
+    explain_report.main(["--task", "ltd", "--explainer", "sidu", "--root", str(root)])
     for f in ("sidu_grid.png", "sidu_diff.png"):
         assert (root / "reports/ltd/figures" / f).stat().st_size > 1000
+    m = json.loads((root / "reports/ltd/xai/sidu.json").read_text())["models"]
+    assert list(m) == ["original", "retrain", "finetune"] and m["original"]["AS"] == 0
+    assert 0 < m["finetune"]["h-HC"] < 1 and 0 < m["finetune"]["r-HC"] < 1 and m["finetune"]["AS"] > 0
 
 
 def test_utk_stages_cover_groups_and_ensemble(root):
@@ -112,17 +118,22 @@ def test_utk_stages_cover_groups_and_ensemble(root):
     table = pd.read_csv(xai / "subset.csv")
     assert list(table["group"][:5]) == [0, 1, 2, 3, 4] and len(table) == 6
     assert pd.read_csv(xai / "subset_boxes.csv").empty  # same outputs for every task, no boxes
-    explain.main(["--task", "utk", "--model", "original", "--root", str(root)])
-    explain.main(["--task", "utk", "--model", "random_labels", "--root", str(root)])
-    info = json.loads((xai / "original.json").read_text())
+    for m in ("original", "retrain", "finetune"):
+        explain.main(["--task", "utk", "--model", m, "--explainer", "sidu", "--root", str(root)])
+    info = json.loads((xai / "sidu" / "original.json").read_text())
     assert info["members"] == 2 and info["sigma"] == 4.0 and info["shape"] == [6, *UTK_HW]
-    explain_figures.main(["--task", "utk", "--models", "original", "random_labels", "--root", str(root)])
+    explain_report.main(["--task", "utk", "--explainer", "sidu", "--root", str(root)])
     assert (root / "reports/utk/figures/sidu_diff.png").exists()
+    m = json.loads((root / "reports/utk/xai/sidu.json").read_text())["models"]
+    assert set(m["finetune"]) == {"heatmaps", "degenerate_heatmaps", "AS"}  # no boxes: no coverage metric
 
 
-def test_figures_need_original(root):
-    with pytest.raises(SystemExit):
-        explain_figures.main(["--task", "ltd", "--models", "finetune", "prune", "--root", str(root)])
+def test_report_needs_every_model(root):
+    make_ltd(root)
+    explain_subset.main(["--task", "ltd", "--root", str(root)])
+    explain.main(["--task", "ltd", "--model", "original", "--explainer", "sidu", "--root", str(root)])
+    with pytest.raises(FileNotFoundError, match="retrain.npy"):
+        explain_report.main(["--task", "ltd", "--explainer", "sidu", "--root", str(root)])
 
 
 def test_bad_layer_and_missing_column(root):
@@ -135,21 +146,22 @@ def test_bad_layer_and_missing_column(root):
     xai.mkdir(parents=True)
     np.save(xai / "subset.npy", np.load(root / "data/prepared/ltd/test.npy")[:2])
     params = yaml.safe_load(open(config.PARAMS_FILE))
-    params["explain"]["layer"] = "layer9"
+    params["explain"]["sidu"]["layer"] = "layer9"
     open(config.PARAMS_FILE, "w").write(yaml.safe_dump(params))
-    with pytest.raises(config.ParamError, match="explain.layer"):
-        explain.main(["--task", "ltd", "--model", "original", "--root", str(root)])
+    with pytest.raises(config.ParamError, match=r"explain\.sidu\.layer = 'layer9'"):
+        explain.main(["--task", "ltd", "--model", "original", "--explainer", "sidu", "--root", str(root)])
 
 
 def test_selection_rules():
     table = pd.DataFrame(COUNTS, columns=["human", "bicycle", "motorcycle", "vehicle"])
+    select_ltd = lambda t, n, seed: select_mixed(t, n, seed, ["human"], OTHERS)  # noqa: E731
     a, b = select_ltd(table, 12, seed=0), select_ltd(table, 12, seed=0)
     assert np.array_equal(a, b) and sorted(a) == list(range(12))  # deterministic; empty frames fill up last
     assert set(a[-3:]) == {9, 10, 11}
     assert any(not np.array_equal(select_ltd(table, 6, seed=s), a[:6]) for s in range(1, 5))  # seed matters
     utk = pd.DataFrame({"age": [20, 21, 22, 30, 60], "group": [0, 0, 0, 1, 4]})
-    assert sorted(utk["group"][select_utk(utk, 3, seed=0)]) == [0, 1, 4]
-    assert len(select_utk(utk, 50, seed=0)) == 5
+    assert sorted(utk["group"][select_by_group(utk["group"].to_numpy(), 3, seed=0)]) == [0, 1, 4]
+    assert len(select_by_group(utk["group"].to_numpy(), 50, seed=0)) == 5
     boxes = pd.DataFrame({"row": [0, 2, 2, 5], "cls": ["human"] * 4})
     assert subset_boxes(boxes, np.array([5, 2]))["row"].tolist() == [0, 1, 1]
 

@@ -5,9 +5,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from stages import methods
+from types import SimpleNamespace
+
+from stages import config, methods
 from stages.methods import base, confuse, prune, random_labels, reinit
 from stages.models.train import Recipe, fit
+from tests.conftest import ROOT
+
+
+def fake_ctx(task="t", target_range=(0.0, 10.0)):
+    """The part of a method's context the edits and relabelling read: the task's name and target range."""
+    return SimpleNamespace(task=SimpleNamespace(name=task, target_range=target_range))
 
 
 def tiny(seed=0):
@@ -65,7 +73,7 @@ def test_confuse_transposes_exactly_and_adds_noise_of_requested_std():
 
 
 def test_random_labels_never_touch_retain_and_stay_in_range():
-    meth = random_labels.Method({"random_offset": [3, 6]}, (20.0, 60.0))
+    meth = random_labels.Method({"offset": {"utk": [3, 6]}}, fake_ctx("utk", (20.0, 60.0)))
     gen = torch.Generator().manual_seed(0)
     y = torch.tensor([20.0, 25.0, 40.0, 60.0] * 250)
     forget = torch.tensor([True, True, False, False] * 250)
@@ -102,18 +110,18 @@ def _finetune(method, seed=0, epochs=2):
 def test_anchored_with_huge_lambda_stays_at_original_weights():
     A = methods.get("anchored")
     m0 = tiny()
-    m = _finetune(A({"anchor_lambda": 1e12}))
+    m = _finetune(A({"lambda": 1e12}, fake_ctx()))
     for p0, p in zip(m0.parameters(), m.parameters()):
         assert torch.allclose(p, p0, atol=1e-6)
-    m_free = _finetune(A({"anchor_lambda": 0.0}))
+    m_free = _finetune(A({"lambda": 0.0}, fake_ctx()))
     assert any(not torch.allclose(p, p0, atol=1e-3) for p0, p in zip(m0.parameters(), m_free.parameters()))
 
 
 def test_every_method_is_deterministic_from_its_seed():
-    cfg = {"prune_amount": 0.5, "sigma": 0.05, "anchor_lambda": 0.1, "random_offset": [3, 6]}
-    for name in methods.NAMES:
+    cfg = {"amount": 0.5, "sigma": 0.05, "lambda": 0.1, "offset": {"t": [3, 6]}, "alpha": 0.9}
+    for name in methods.names(config.read_params(ROOT / "params.yaml")):
         M = methods.get(name)
-        make = lambda seed: _finetune(M({k: cfg[k] for k in M.PARAMS}, (0.0, 10.0)), seed=seed)
+        make = lambda seed: _finetune(M({k: cfg[k] for k in M.PARAMS}, fake_ctx("t", (0.0, 10.0))), seed=seed)
         a, b, c = make(0), make(0), make(1)
         assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values())), name
         assert any(not torch.equal(p, q) for p, q in zip(a.state_dict().values(), c.state_dict().values())), name

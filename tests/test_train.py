@@ -1,11 +1,8 @@
 """Models and the training loop on tiny data."""
 import numpy as np
-import pandas as pd
 import torch
 
-from stages.data import arrays
-from stages.io import write_json
-from stages.models import resnet, run, tasks
+from stages.models import resnet, run
 from stages.models.train import Recipe, fit, predict
 
 META = {"mean": [0.5], "std": [0.25]}
@@ -71,40 +68,6 @@ def test_saved_model_reloads_and_predicts_the_same(tmp_path):
     ens = resnet.Ensemble(members).eval()
     assert np.array_equal(predict(model, x, META, CPU), predict(ens, x, META, CPU))
     assert ckpt["meta"]["wall_time_s"] == 1.0
-
-
-def write_prepared(root, task):
-    d = root / task
-    d.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 20), ("val", 8), ("test", 8)):
-        np.save(d / f"{split}.npy", rng.integers(0, 255, (n, 1, 8, 8), dtype=np.uint8))
-        if task == "ltd":
-            h = rng.integers(0, 3, n)
-            v = rng.integers(0, 3, n)
-            pd.DataFrame({"file_name": [f"f{i}" for i in range(n)], "human": h, "bicycle": 0, "motorcycle": 0,
-                          "vehicle": v, "y": h + v, "y_prime": v}).to_csv(d / f"{split}.csv", index=False)
-        else:
-            age = rng.integers(20, 61, n)
-            pd.DataFrame({"file_name": [f"f{i}" for i in range(n)], "age": age, "forget": age < 28,
-                          "group": 0, "augmented": False}).to_csv(d / f"{split}.csv", index=False)
-    write_json(d / "meta.json", {"channels": 1, "mean": [0.5], "std": [0.25], "forget_class": "human",
-                                 "target_max": 4.0, "age_min": 20, "age_max": 60})
-
-
-def test_retrain_never_sees_forget_targets(tmp_path):
-    write_prepared(tmp_path, "ltd")
-    write_prepared(tmp_path, "utk")
-    tr = arrays.load_split("ltd", "train", tmp_path).table
-    ret = tasks.load("ltd", "retain", tmp_path)
-    assert np.array_equal(ret.train_y, tr["y_prime"].to_numpy(np.float32))  # human counts never in the target
-    assert np.array_equal(tasks.load("ltd", "original", tmp_path).train_y, tr["y"].to_numpy(np.float32))
-    utr = arrays.load_split("utk", "train", tmp_path).table
-    uret = tasks.load("utk", "retain", tmp_path)
-    assert len(uret.train_y) == int((~utr["forget"]).sum()) and (uret.train_y >= 28).all()
-    assert (tasks.load("utk", "retain", tmp_path).val_y >= 28).all()
-    full = tasks.load("utk", "full", tmp_path)
-    assert full.forget.sum() == utr["forget"].sum() and len(full.train_y) == len(utr)
 
 
 def test_ensemble_member_seeds_differ():

@@ -12,10 +12,10 @@ from stages.methods import base
 
 
 class Method(base.Method):
-    PARAMS = {"anchor_lambda": Float(min=0)}
+    PARAMS = {"lambda": Float(min=0)}
 
     def post_step_for(self, model, lr):
-        shrink = 1.0 / (1.0 + 2.0 * lr * self.cfg["anchor_lambda"])
+        shrink = 1.0 / (1.0 + 2.0 * lr * self.cfg["lambda"])
         anchor = [(p, p.detach().clone()) for p in model.parameters() if p.requires_grad]
 
         @torch.no_grad()

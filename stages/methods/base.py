@@ -1,49 +1,100 @@
 """The interface every unlearning method implements (one small module per method).
 
-A method starts from the task's Original model and may
-- ``edit`` each member's weights before the fine-tune (prune, reinit, confuse),
+A method gets a :class:`Context`: the task, the frozen Original (an ensemble in eval mode, never edited: each
+member the method trains is a copy), the data roles (``retain``, ``forget``, ``full``, ``val``, ...), the
+fine-tune recipe ``unlearn.<task>``, the device and a seeded generator. Per ensemble member it may
+
+- ``edit`` the copy's weights before the fine-tune (prune, reinit, confuse),
 - choose its training data (``data``: ``retain`` = what must remain, ``full`` = all training rows with the
   forget mask, for methods that relabel the forget set themselves),
 - relabel each batch (``target``: random labels),
-- act after every optimizer step (``post_step_for``: the anchored fine-tune's proximal anchor step),
-then fine-tunes with the task's recipe ``unlearn.<task>``. ``PARAMS`` lists the keys of the ``unlearn``
-section the method reads (its DVC params, besides the recipe), with their validation specs.
+- define its own per-batch loss (``batch_loss``: e.g. NegGrad+ subtracts the loss of a forget batch),
+- act after every optimizer step (``post_step_for``: the anchored fine-tune's proximal step),
+- or replace the whole loop (``fit``).
 
-A new method is a module ``stages/methods/<name>.py`` defining ``class Method(base.Method)`` plus one
-``dvc.yaml`` entry; ``stages.methods.get(name)`` finds it by name.
+``PARAMS`` is the schema of the method's own settings ``unlearn.methods.<name>`` in params.yaml (its DVC params,
+besides the recipe). An optional ``epochs`` mapping ``{task: n}`` there overrides the recipe's epochs.
+A new method is a module ``stages/methods/<name>.py`` defining ``class Method(base.Method)`` plus one line under
+``unlearn.methods`` in params.yaml; ``stages.methods.get(name)`` finds it by name.
 """
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass, field
+
+import numpy as np
 import torch
 from torch import nn
 
+from stages.data.arrays import normalize
+from stages.methods.edits import prunable  # noqa: F401  (re-exported: base.prunable)
+from stages.models import train as training
+
+
+@dataclass
+class Context:
+    task: object                 # stages.tasks.base.Task
+    original: nn.Module          # the frozen Original ensemble (eval mode, requires_grad False)
+    recipe: training.Recipe
+    device: torch.device
+    seed: int
+    gen: torch.Generator
+    _roles: dict = field(default_factory=dict)
+
+    def role(self, name: str):
+        """Data of a role (stages.tasks.base.Data: x, y, forget, rows), loaded once."""
+        if name not in self._roles:
+            self._roles[name] = self.task.role(name)
+        return self._roles[name]
+
+    def batch(self, role: str, gen: torch.Generator, size: int | None = None):
+        """A random batch of ``role`` (drawn with ``gen``): normalised images and targets on the device."""
+        d = self.role(role)
+        if len(d.x) == 0:
+            raise ValueError(f"{self.task.name}: data role {role!r} is empty")
+        idx = torch.randint(len(d.x), (size or self.recipe.batch_size,), generator=gen).numpy()
+        x = normalize(torch.as_tensor(np.asarray(d.x[np.sort(idx)])).to(self.device), self.task.meta)
+        y = self.task.target_tensor(d.y[np.sort(idx)]).to(self.device)
+        return x, y
+
+    def autocast(self):
+        if not self.recipe.amp:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
 
 class Method:
-    PARAMS: dict = {}          # unlearn.<key> -> config spec
-    data: str = "retain"       # retain | full
+    PARAMS: dict = {}          # unlearn.methods.<name>.<key> -> config spec
+    data: str = "retain"       # retain | full: the role the default fine-tune trains on
 
-    def __init__(self, cfg: dict, target_range: tuple[float, float] = (0.0, float("inf"))):
-        self.cfg = cfg
-        self.target_range = target_range
+    def __init__(self, cfg: dict, ctx: Context):
+        self.cfg, self.ctx = cfg, ctx
 
     def edit(self, model: nn.Module, gen: torch.Generator) -> None:
-        """Change the weights of one member in place before the fine-tune (default: nothing)."""
+        """Change the weights of one member (a copy of the Original's) before the fine-tune (default: nothing)."""
 
     def target(self, y: torch.Tensor, forget: torch.Tensor | None, gen: torch.Generator) -> torch.Tensor:
         """Training targets of one batch (default: unchanged)."""
         return y
 
+    def batch_loss(self, net: nn.Module, loss: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """The loss to minimise for a batch, given the task loss of the batch (default: that loss)."""
+        return loss
+
     def post_step_for(self, model: nn.Module, lr: float):
         """A function model -> None applied after every optimizer step, or None (default)."""
         return None
 
-
-def prunable(model: nn.Module) -> list[tuple[nn.Module, str]]:
-    """(module, parameter name) of every Conv2d/Linear weight and existing bias: the pool pruned globally."""
-    out = []
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            out.append((m, "weight"))
-            if m.bias is not None:
-                out.append((m, "bias"))
-    return out
+    def fit(self, model: nn.Module, seed: int, log=None) -> dict:
+        """Fine-tune one member in place (default: the shared loop on ``data`` with the hooks above)."""
+        d = self.ctx.task.training_data("unlearned", self.data)
+        task = self.ctx.task
+        hooks = {}
+        if type(self).target is not Method.target:
+            hooks["target_fn"] = self.target
+        if type(self).batch_loss is not Method.batch_loss:
+            hooks["batch_loss"] = self.batch_loss
+        return training.fit(model, d.train_x, d.train_y, d.val_x, d.val_y, d.meta, self.ctx.recipe, self.ctx.device,
+                            seed, forget_mask=d.forget, loss_fn=task.loss, val_score=task.val_score,
+                            val_metric=task.VAL_METRIC, post_step=self.post_step_for(model, self.ctx.recipe.lr),
+                            log=log, **hooks)

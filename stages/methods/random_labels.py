@@ -1,12 +1,13 @@
 """Random labels (seed 001): train on the full training set where each forget-set label gets a fresh offset
-drawn every batch from {-hi..-lo, lo..hi} (thesis: +-[3, 6] years), clipped to the target range.
+drawn every batch from {-hi..-lo, lo..hi} (thesis: +-[3, 6] years), clipped to the task's target range.
+``offset`` is given per task (in the task's target units).
 
 LTD adaptation (documented): the forget set is the frames that contain the forget class; their target is
 y' (the retain target) plus the same kind of fresh random offset (in objects), clipped to [0, max count].
 Retain rows always keep their label."""
 import torch
 
-from stages.config import Int, List
+from stages.config import Int, List, ParamError, Section
 from stages.methods import base
 
 
@@ -18,13 +19,19 @@ def random_offsets(n: int, lo: int, hi: int, gen: torch.Generator) -> torch.Tens
 
 
 class Method(base.Method):
-    PARAMS = {"random_offset": {"ltd": List(Int(min=0), length=2), "utk": List(Int(min=0), length=2)}}
+    PARAMS = {"offset": Section()}   # {task: [lo, hi]}
     data = "full"
 
+    def __init__(self, cfg, ctx):
+        super().__init__(cfg, ctx)
+        key = f"unlearn.methods.random_labels.offset.{ctx.task.name}"
+        if ctx.task.name not in cfg["offset"]:
+            raise ParamError(f"{key}: missing (the offset range [lo, hi] for this task)")
+        self.lo, self.hi = List(Int(min=0), length=2).check(key, cfg["offset"][ctx.task.name])
+        if self.lo > self.hi:
+            raise ParamError(f"{key} = {[self.lo, self.hi]}: lo must not exceed hi")
+
     def target(self, y, forget, gen):
-        lo, hi = self.cfg["random_offset"]
-        if lo > hi:
-            raise ValueError(f"random_offset = {[lo, hi]}: lo must not exceed hi")
-        off = random_offsets(len(y), lo, hi, gen)
-        noisy = (y + off).clamp(*self.target_range)
+        off = random_offsets(len(y), self.lo, self.hi, gen)
+        noisy = (y + off).clamp(*self.ctx.task.target_range)
         return torch.where(forget, noisy, y)

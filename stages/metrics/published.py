@@ -56,3 +56,31 @@ UTK_THESIS_TABLE5_MAE: dict[str, dict[int, float]] = {
 # NeurIPS 2023 Machine Unlearning Challenge starting kit (CIFAR-10, ResNet-18, 10 % random forget set):
 # accuracy of the loss-based membership attack, forget vs test (ideal 0.5).
 CHALLENGE_MIA: dict[str, float] = {"original": 0.579, "finetune": 0.512, "retrain": 0.502}
+
+
+def _ltd_table1(task) -> str:
+    from stages.tables import markdown_table
+
+    return ("Seed 000, Table 1 (ResNet-50-D, 288x384, real LTD, unlearn humans):\n\n"
+            + markdown_table(LTD_TABLE1, ["MAE", "RMSE", "r-HC", "h-HC", "AS"]))
+
+
+def _utk_thesis(task) -> str:
+    from stages.tables import markdown_table
+
+    text = ("Seed 001 (thesis), forget ages 20-28, as summarised in REFERENCE section 6:\n\n"
+            + markdown_table(UTK_THESIS, ["MAE", "F"]))
+    key = tuple(task.request().get("interval", ()))
+    if key in UTK_THESIS_TABLE8:
+        text += (f"\n\nSeed 001, Table 8, forget group {key[0]}-{key[1]}:\n\n"
+                 + markdown_table(UTK_THESIS_TABLE8[key], ["Utility", "Forgetting", "F"]))
+    return text
+
+
+# Task.PUBLISHED -> the published tables shown beside a task's results in table.md
+SECTIONS = {"ltd_table1": _ltd_table1, "utk_thesis": _utk_thesis}
+
+
+def section(task) -> str:
+    key = getattr(task, "PUBLISHED", None)
+    return SECTIONS[key](task) if key else ""

@@ -23,7 +23,7 @@ ARCHS = {
 class Regressor(nn.Module):
     """A torchvision ResNet trunk (``conv1`` .. ``layer4``, global pool) and a one-output head."""
 
-    def __init__(self, arch: str, in_channels: int, head: str = "linear", target_max: float = 1.0):
+    def __init__(self, arch: str, in_channels: int, head: str = "linear", target_max: float = 1.0, outputs: int = 1):
         super().__init__()
         if arch not in ARCHS:
             raise ValueError(f"unknown arch {arch!r} (known: {', '.join(ARCHS)})")
@@ -34,7 +34,8 @@ class Regressor(nn.Module):
             old = net.conv1
             net.conv1 = nn.Conv2d(in_channels, old.out_channels, old.kernel_size, old.stride, old.padding, bias=False)
             nn.init.kaiming_normal_(net.conv1.weight, mode="fan_out", nonlinearity="relu")
-        net.fc = nn.Linear(net.fc.in_features, 1)
+        net.fc = nn.Linear(net.fc.in_features, outputs)
+        self.outputs = outputs
         self.net = net
         self.head = head
         self.register_buffer("target_max", torch.tensor(float(target_max)))
@@ -59,7 +60,9 @@ class Regressor(nn.Module):
             self.net.fc.bias.fill_(mean)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.net(x).squeeze(1)
+        out = self.net(x)
+        if self.outputs == 1:
+            out = out.squeeze(1)
         if self.head == "sigmoid":
             out = self.target_max * torch.sigmoid(out)
         return out
@@ -80,7 +83,8 @@ class Ensemble(nn.Module):
 
 def build(spec: dict) -> Regressor:
     """Build a fresh model from its spec: {arch, in_channels, head, target_max}."""
-    return Regressor(spec["arch"], spec["in_channels"], spec.get("head", "linear"), spec.get("target_max", 1.0))
+    return Regressor(spec["arch"], spec["in_channels"], spec.get("head", "linear"), spec.get("target_max", 1.0),
+                     spec.get("outputs", 1))
 
 
 def save_checkpoint(path, spec: dict, members: list[nn.Module], meta: dict) -> None:

@@ -1,12 +1,12 @@
-"""Train an ensemble of members and write its outputs (shared by the train and unlearn stages).
+"""Train an ensemble of members and write its outputs (shared by the train, retrain and unlearn stages).
 
-Outputs of model ``name`` of ``task``:
-- ``models/<task>/<name>.pt``: spec, one state dict per member, metadata (params used, epochs, device, wall
-  time, images/s, optimizer steps), written atomically;
-- ``models/<task>/<name>.json``: the same metadata without the weights (read by the metrics, no torch needed);
-- ``models/<task>/<name>_preds.csv``: raw predictions on the test split (UTKFace: and the training split, whose
-  forget rows are the forget set): what the metrics need, so no later stage re-runs a model;
-- ``reports/<task>/curves/<name>.csv``: per-epoch train loss and validation MAE (DVC plot, x: epoch).
+Outputs of a model (paths from :mod:`stages.paths`):
+- ``<name>.pt``: spec, one state dict per member, metadata (params used, epochs, device, wall time, images/s,
+  optimizer steps), written atomically;
+- ``<name>.json``: the same metadata without the weights (read by the metrics, no torch needed);
+- ``<name>_preds.csv``: raw predictions on the task's evaluation splits (``split``, ``row`` into the split,
+  ``pred``; ``out_<k>`` for a multi-output model): what the metrics need, so no later stage re-runs a model;
+- the curve CSV: per-epoch train loss and validation score (DVC plot, x: epoch).
 """
 from __future__ import annotations
 
@@ -18,16 +18,71 @@ import numpy as np
 import pandas as pd
 import torch
 
-from stages.data import arrays
-from stages.io import write_csv, write_json
-from stages.models import resnet, tasks
+from stages.config import Bool, Choice, Float, Int, Str
+from stages.io import derive_seed, write_csv, write_json
+from stages.models import resnet
 from stages.models.train import Recipe, fit, predict
 
-MEMBER_SEED_STRIDE = 1000  # member k of an ensemble trains with seed + k * stride
+AUGMENT = {"hflip": Float(min=0, max=1), "rotation": Float(min=0, max=180), "brightness": Float(min=0, max=1),
+           "contrast": Float(min=0, max=1), "invert": Float(min=0, max=1)}
+SCHEMA = {  # train.<dataset>: the recipe of the dataset's Original and of every Retrain on it
+    "arch": Choice(*resnet.ARCHS), "weights": Str(allow_empty=True), "epochs": Int(min=1),
+    "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"), "lr": Float(min=0, min_open=True),
+    "momentum": Float(min=0, max=1), "weight_decay": Float(min=0), "schedule": Choice("constant", "cosine"),
+    "loss": Choice("mse", "mae"),
+    "head": Choice("linear", "sigmoid"), "patience": Int(min=0), "ensemble": Int(min=1), "amp": Bool(),
+    "augment": AUGMENT,
+}
+SHARED = ("loss", "augment", "amp")  # recipe keys the unlearning fine-tunes share with training
+
+
+def load_recipe(params: dict, dataset: str) -> dict:
+    """Validated ``train.<dataset>`` (and ``train.gpus``)."""
+    from stages import config
+
+    train = config.get(params, "train")
+    schema = {"gpus": Int(min=1), **{k: config.Section() for k in train if k != "gpus"}}
+    gpus = config.validate(train, schema, "train")["gpus"]
+    return {**config.load(f"train.{dataset}", SCHEMA, params), "gpus": gpus}
+
+
+def init_distributed(gpus: int, module: str):
+    """Re-exec under torchrun when more than one GPU is asked for; returns the device of this rank."""
+    import sys
+
+    if gpus > 1 and "LOCAL_RANK" not in os.environ:
+        os.execvp("torchrun", ["torchrun", f"--nproc_per_node={gpus}", "-m", module, *sys.argv[1:]])
+    if "LOCAL_RANK" in os.environ:
+        torch.distributed.init_process_group("nccl")
+        local = int(os.environ["LOCAL_RANK"])
+        torch.cuda.set_device(local)
+        return torch.device("cuda", local)
+    return None
+
+
+def train_from_scratch(task, data, cfg: dict, device, seed: int, log=None):
+    """Build ``cfg["ensemble"]`` fresh members (or from ``cfg["weights"]``) and fit them; (spec, members, fits)."""
+    spec = task.model_spec(cfg)
+    members = []
+    for k in range(cfg["ensemble"]):
+        torch.manual_seed(member_seed(seed, k))
+        m = resnet.build(spec)
+        if cfg["weights"]:
+            resnet.load_weights(m, cfg["weights"])
+        else:
+            task.init_output(m, data.train_y)
+        members.append(m)
+    fits = train_members(members, task, data, Recipe.from_params(cfg), device, seed, log=log)
+    return spec, members, fits
+
+
+def is_rank0() -> bool:
+    return not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0
 
 
 def member_seed(seed: int, k: int) -> int:
-    return seed + k * MEMBER_SEED_STRIDE
+    """Seed of ensemble member ``k`` (derived by name, so member 0 of two recipes never collide by offset)."""
+    return derive_seed(seed, "member", k)
 
 
 def set_threads():
@@ -36,53 +91,61 @@ def set_threads():
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def train_members(members: list[torch.nn.Module], data: tasks.TaskData, recipe: Recipe, device, seed: int,
-                  log=None, target_fn=None, post_step_factory=None) -> list[dict]:
-    """Fit each member in place with its own seed; ``post_step_factory(member)`` builds its post-step hook."""
+def train_members(members: list[torch.nn.Module], task, data, recipe: Recipe, device, seed: int,
+                  log=None) -> list[dict]:
+    """Fit each member in place with its own seed on ``data`` (a :class:`stages.tasks.base.TaskData`)."""
     fits = []
     for k, m in enumerate(members):
         if log:
             log.info("member %d/%d: %d training images", k + 1, len(members), len(data.train_x))
         m.to(device)
         fits.append(fit(m, data.train_x, data.train_y, data.val_x, data.val_y, data.meta, recipe, device,
-                        member_seed(seed, k), target_fn=target_fn,
-                        post_step=post_step_factory(m) if post_step_factory else None,
-                        forget_mask=data.forget, log=log))
+                        member_seed(seed, k), forget_mask=data.forget, loss_fn=task.loss, val_score=task.val_score,
+                        val_metric=task.VAL_METRIC, log=log))
     return fits
 
 
 def curves(fits: list[dict]) -> pd.DataFrame:
-    """Per-epoch train loss and validation MAE, averaged over the members that ran that epoch."""
+    """Per-epoch train loss and validation score, averaged over the members that ran that epoch."""
+    metric = fits[0].get("val_metric", "val_mae")
     rows = pd.DataFrame([{**h, "member": k} for k, f in enumerate(fits) for h in f["history"]])
-    return rows.groupby("epoch", as_index=False)[["train_loss", "val_mae"]].mean().round(6)
+    return rows.groupby("epoch", as_index=False)[["train_loss", metric]].mean().round(6)
 
 
-def predictions(task: str, model: torch.nn.Module, device) -> pd.DataFrame:
+def predictions(task, model: torch.nn.Module, device) -> pd.DataFrame:
     frames = []
-    for split, (images, targets) in tasks.eval_sets(task).items():
-        pred = predict(model, images, arrays.load_meta(task), device)
-        frames.append(pd.DataFrame({"split": split, "row": np.arange(len(images)), "pred": pred, **targets}))
+    for split in task.EVAL_SPLITS:
+        images = task.split(split).images
+        pred = predict(model, images, task.meta, device)
+        cols = {"pred": pred} if pred.ndim == 1 else {f"out_{k}": pred[:, k] for k in range(pred.shape[1])}
+        frames.append(pd.DataFrame({"split": split, "row": np.arange(len(images)), **cols}))
     return pd.concat(frames, ignore_index=True)
 
 
-def save(task: str, name: str, spec: dict, members: list, fits: list[dict], device, params: dict,
-         extra: dict | None = None, root: str | Path = ".") -> dict:
-    root = Path(root)
+def save(task, out: dict, spec: dict, members: list, fits: list[dict], device, params: dict,
+         extra: dict | None = None) -> dict:
+    """Write the model's outputs; ``out`` maps pt / json / preds / curve to paths."""
     model = resnet.Ensemble(members).to(device).eval()
     meta = {
-        "task": task, "name": name, "params": params, "device": str(device),
-        "host": platform.node(), "torch": torch.__version__,
+        "task": task.name, "dataset": task.dataset, "params": params, "device": str(device),
+        "host": platform.node(), "torch": str(torch.__version__),
         "wall_time_s": round(sum(f["seconds"] for f in fits), 3),
         "optimizer_steps": int(sum(f["steps"] for f in fits)),
         "images_seen": int(sum(f["images"] for f in fits)),
         "images_per_s": round(sum(f["images"] for f in fits) / max(sum(f["seconds"] for f in fits), 1e-9), 1),
         "epochs_run": [len(f["history"]) for f in fits], "best_epochs": [f["best_epoch"] for f in fits],
-        "best_val_mae": [round(float(f["best_val_mae"]), 6) for f in fits],
+        "val_metric": fits[0]["val_metric"],
+        "best_val": [round(float(f["best_val"]), 6) for f in fits],
         "history": [f["history"] for f in fits], **(extra or {}),
     }
-    resnet.save_checkpoint(root / "models" / task / f"{name}.pt", spec, members, meta)
-    write_json(root / "models" / task / f"{name}.json", {k: v for k, v in meta.items() if k != "history"})
-    preds = predictions(task, model, device)
-    write_csv(root / "models" / task / f"{name}_preds.csv", preds, float_format="%.6f")
-    write_csv(root / "reports" / task / "curves" / f"{name}.csv", curves(fits))
+    resnet.save_checkpoint(out["pt"], spec, members, meta)
+    write_json(out["json"], {k: v for k, v in meta.items() if k != "history"})
+    write_csv(out["preds"], predictions(task, model, device), float_format="%.6f")
+    write_csv(out["curve"], curves(fits))
     return meta
+
+
+def outputs(model_path: Path, curve: Path) -> dict:
+    """The four output paths of a model whose weights go to ``model_path`` (…/<name>.pt)."""
+    stem = str(model_path)[: -len(".pt")]
+    return {"pt": model_path, "json": Path(stem + ".json"), "preds": Path(stem + "_preds.csv"), "curve": curve}

@@ -1,9 +1,10 @@
-"""The training loop shared by training and unlearning: regression on in-memory uint8 tensors.
+"""The training loop shared by training and unlearning, on in-memory uint8 tensors.
 
-One loop serves Original, Retrain and every unlearning method's fine-tune. A method hooks in through
-``target_fn`` (relabel a batch, e.g. random labels) and ``post_step`` (e.g. the anchored proximal step).
-Validation always runs with ``model.eval()`` and without augmentation. The best epoch (validation MAE) is
-kept. Under ``torchrun`` (``torch.distributed`` initialised) the model is wrapped in DistributedDataParallel
+One loop serves Original, Retrain and every unlearning method's fine-tune. The task gives the loss
+(``loss_fn``) and the model-selection score (``val_score``, lower is better); a method hooks in through
+``target_fn`` (relabel a batch, e.g. random labels), ``batch_loss`` (its own loss of a batch, e.g. NegGrad+)
+and ``post_step`` (e.g. the anchored proximal step). Validation always runs with ``model.eval()`` and without
+augmentation. The best validation epoch is kept. Under ``torchrun`` (``torch.distributed`` initialised) the model is wrapped in DistributedDataParallel
 and every rank trains on its own slice of each epoch's permutation.
 """
 from __future__ import annotations
@@ -108,14 +109,23 @@ def _dist():
     return 0, 1
 
 
+def mae_score(pred, y) -> float:
+    return float(np.abs(np.asarray(pred) - np.asarray(y)).mean())
+
+
 def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Recipe, device, seed: int,
-        target_fn=None, post_step=None, forget_mask=None, log=None) -> dict:
+        target_fn=None, post_step=None, forget_mask=None, log=None, loss_fn=None, val_score=None,
+        val_metric: str = "val_mae", batch_loss=None) -> dict:
     """Train ``model`` in place; returns {history, best_epoch, steps, images, seconds}.
 
-    ``train_x``/``val_x``: uint8 arrays (N, C, H, W); ``*_y``: float targets. ``target_fn(y, forget, gen)``
-    may relabel each batch (``forget``: the batch's rows of ``forget_mask``); ``post_step(model)`` runs after
-    every optimizer step. The weights of the best validation epoch are restored at the end.
+    ``train_x``/``val_x``: uint8 arrays (N, C, H, W); ``*_y``: targets (float: regression, int: classes).
+    ``loss_fn(out, y)`` defaults to ``recipe.loss`` (mse | mae), ``val_score(pred, y)`` to the MAE, logged as
+    ``val_metric``. ``target_fn(y, forget, gen)`` may relabel each batch (``forget``: the batch's rows of
+    ``forget_mask``); ``batch_loss(net, loss, gen)`` returns the loss to minimise given the batch's task loss;
+    ``post_step(model)`` runs after every optimizer step. The best validation epoch's weights are restored.
     """
+    loss_fn = loss_fn or LOSSES[recipe.loss]
+    val_score = val_score or mae_score
     rank, world = _dist()
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -130,11 +140,11 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, recipe.epochs * steps_per_epoch))
     elif recipe.schedule != "constant":
         raise ValueError(f"unknown schedule {recipe.schedule!r}: constant | cosine")
-    loss_fn = LOSSES[recipe.loss]
     augment = has_augment(recipe.augment)
     use_amp = recipe.amp
     x_all = torch.as_tensor(np.asarray(train_x))
-    y_all = torch.as_tensor(np.asarray(train_y, np.float32))
+    y_np = np.asarray(train_y)
+    y_all = torch.as_tensor(y_np.astype(np.float32) if y_np.dtype.kind == "f" else y_np.astype(np.int64))
     f_all = torch.as_tensor(np.array(forget_mask, bool)) if forget_mask is not None else None
     history, best, best_state, best_epoch, bad, steps, seen = [], np.inf, None, 0, 0, 0, 0
     t0 = time.time()
@@ -154,6 +164,8 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 out = net(xb).float()
             loss = loss_fn(out, yb)
+            if batch_loss is not None:
+                loss = batch_loss(net, loss, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -167,13 +179,13 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             count += len(idx)
         train_loss = float(total) / max(count, 1)
         val_pred = predict(model, val_x, meta, device)
-        val_mae = float(np.abs(val_pred - np.asarray(val_y)).mean())
-        history.append({"epoch": epoch, "train_loss": train_loss, "val_mae": val_mae,
+        score = val_score(val_pred, val_y)
+        history.append({"epoch": epoch, "train_loss": train_loss, val_metric: score,
                         "seconds": round(time.time() - t0, 3)})
         if log:
-            log.info("epoch %d: train loss %.4f, val MAE %.4f", epoch, train_loss, val_mae)
-        if val_mae < best:
-            best, best_epoch, bad = val_mae, epoch, 0
+            log.info("epoch %d: train loss %.4f, %s %.4f", epoch, train_loss, val_metric, score)
+        if score < best:
+            best, best_epoch, bad = score, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             bad += 1
@@ -182,5 +194,5 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     if best_state is not None:
         model.load_state_dict(best_state)
     seconds = time.time() - t0
-    return {"history": history, "best_epoch": best_epoch, "best_val_mae": best, "steps": steps,
+    return {"history": history, "best_epoch": best_epoch, "best_val": best, "val_metric": val_metric, "steps": steps,
             "images": seen * world, "seconds": seconds, "images_per_s": seen * world / max(seconds, 1e-9)}

@@ -1,0 +1,44 @@
+"""Explainers: ``get(name)`` returns the ``Explainer`` class of module ``stages.xai.<name>``; the list is
+``explainers:`` in params.yaml."""
+from __future__ import annotations
+
+import importlib
+
+from stages import config
+from stages.config import Choice, Int, Section
+
+SECTION = "explainers"
+
+
+def names(params: dict | None = None) -> list[str]:
+    params = config.read_params() if params is None else params
+    out = config.get(params, SECTION)
+    if not isinstance(out, list) or not out or not all(isinstance(n, str) for n in out):
+        raise config.ParamError(f"{SECTION}: expected a non-empty list of explainer names")
+    return out
+
+
+def get(name: str):
+    try:
+        module = importlib.import_module(f"stages.xai.{name}")
+    except ModuleNotFoundError as e:
+        if e.name != f"stages.xai.{name}":
+            raise
+        raise config.ParamError(f"{SECTION}: unknown explainer {name!r} (no module stages/xai/{name}.py)") from e
+    if not hasattr(module, "Explainer"):
+        raise config.ParamError(f"{SECTION}: stages/xai/{name}.py defines no Explainer class")
+    return module.Explainer
+
+
+def explain_schema(params: dict) -> dict:
+    """The ``explain`` section: shared keys plus one sub-section per explainer of the list (each validated
+    against its explainer's ``PARAMS`` by :func:`settings`)."""
+    return {"n_images": Int(min=1), "n_figure": Int(min=1), "batch_size": Int(min=1),
+            "autocast": Choice("none", "bf16", "fp16"), **{name: Section() for name in names(params)}}
+
+
+def settings(params: dict, name: str) -> dict:
+    """Validated settings of explainer ``name``: ``explain.<name>`` plus the shared batch_size and autocast."""
+    cfg = config.load("explain", explain_schema(params), params)
+    own = config.validate(cfg[name], get(name).PARAMS, f"explain.{name}")
+    return {**own, "batch_size": cfg["batch_size"], "autocast": cfg["autocast"]}

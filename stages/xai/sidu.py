@@ -29,6 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stages.config import Bool, Float, ParamError, Section, Str
+from stages.xai import base
+
 EPS = 1e-13  # min-max normalisation epsilon of the reference code
 AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _WORD = 62  # bits packed per int64 word when de-duplicating grids (stays clear of the sign bit)
@@ -234,3 +237,22 @@ def explain_model(model: nn.Module, images: torch.Tensor, layer_name: str, stats
     if stats is not None:
         stats.update(total, members=len(members))
     return heat / len(members)
+
+
+class Explainer(base.Explainer):
+    """SIDU on the feature maps of ``layer`` (e.g. ``layer4``); ``sigma`` per task in the task's output units.
+    Regression: the scalar output; classification: the true class (``target``)."""
+    PARAMS = {"layer": Str(), "threshold": Float(), "dedup": Bool(), "sigma": Section()}
+
+    def explain(self, model, images, stats, target=None):
+        name = self.task.name
+        if name not in self.cfg["sigma"]:
+            raise ParamError(f"{self.key}.sigma.{name}: missing (the SD kernel width for this task)")
+        sigma = Float(min=0, min_open=True).check(f"{self.key}.sigma.{name}", self.cfg["sigma"][name])
+        kw = {"threshold": self.cfg["threshold"], "dedup": self.cfg["dedup"], "sigma": sigma,
+              "batch_size": self.cfg["batch_size"], "autocast": self.cfg["autocast"], "target": target}
+        stats["sigma"] = sigma
+        try:
+            return explain_model(model, images, self.cfg["layer"], stats=stats, **kw)
+        except AttributeError as e:
+            raise ParamError(f"{self.key}.layer = {self.cfg['layer']!r}: not a module of the model ({e})") from e

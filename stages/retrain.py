@@ -1,0 +1,40 @@
+"""Stage retrain: the Retrain-from-scratch model of a task (the gold standard every method is compared to).
+
+    python -m stages.retrain --task ltd
+
+Trains like the dataset's Original (recipe ``train.<dataset>``) but on the task's retain role only, with the
+retain target (LTD: y' on every frame; UTKFace: the faces outside the forget group). Writes
+``models/<task>/retrain.*`` and ``reports/<task>/curves/retrain.csv``.
+"""
+from __future__ import annotations
+
+import torch
+
+from stages import paths
+from stages.io import derive_seed, seed_everything
+from stages.models import run
+from stages.stage import Stage
+
+
+def main(argv=None):
+    st = Stage("retrain", __doc__, argv, task=dict(required=True, help="a task of tasks: in params.yaml"))
+    task = st.task(st.args.task)
+    cfg = run.load_recipe(st.params, task.dataset)
+    run.set_threads()
+    device = run.init_distributed(cfg["gpus"], "stages.retrain") or st.device()
+    seed = derive_seed(st.glob["seed"], task.name, "retrain")
+    seed_everything(seed)
+    data = task.training_data("retrain", "retain")
+    spec, members, fits = run.train_from_scratch(task, data, cfg, device, seed, st.log)
+    if run.is_rank0():
+        out = run.outputs(paths.model(task.name, "retrain"), paths.curve(task.name, "retrain"))
+        meta = run.save(task, out, spec, members, fits, device, {"train": cfg, "seed": st.glob["seed"]},
+                        extra={"name": "retrain"})
+        st.log.info("%s/retrain: %.1f s, %.0f images/s, best %s %s", task.name, meta["wall_time_s"],
+                    meta["images_per_s"], meta["val_metric"], meta["best_val"])
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""The skeleton every stage follows: parse args, read params.yaml, set up logging, validate own sections.
+
+    st = Stage("unlearn", __doc__, argv, task=dict(required=True), method=dict(required=True))
+    cfg = st.section("unlearn", SCHEMA)       # validated; a bad key stops the stage naming it
+    task = st.task(st.args.task)              # the task plugin, reading params.yaml
+    ... library calls; outputs written through stages.paths and stages.io (atomic)
+"""
+from __future__ import annotations
+
+import argparse
+
+from stages import config
+from stages.io import pick_device, setup_logging
+
+
+class Stage:
+    def __init__(self, name: str, doc: str | None, argv=None, root: bool = False, **arguments):
+        p = argparse.ArgumentParser(prog=f"python -m stages.{name}", description=doc,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        for flag, kw in arguments.items():
+            p.add_argument(f"--{flag}", **kw)
+        if root:
+            p.add_argument("--root", default=".", help="project root holding data/, models/ and reports/")
+        self.args = p.parse_args(argv)
+        self.root = getattr(self.args, "root", ".")
+        self.log = setup_logging(name)
+        self.params = config.read_params()
+        self.glob = config.load_global(self.params)
+
+    def section(self, dotted: str, schema: dict) -> dict:
+        return config.load(dotted, schema, self.params)
+
+    def task(self, name: str):
+        from stages import tasks
+
+        return tasks.get(name, self.params, self.root)
+
+    def device(self):
+        return pick_device(self.glob["device"])

@@ -1,0 +1,50 @@
+"""Stage task: a forget request made concrete, and the task's copy of its dataset's Original.
+
+    python -m stages.task --task ltd
+
+Writes ``data/tasks/<task>/task.json``: the dataset, the forget request (from params), the size of every data
+role (an empty or too small role stops here, naming it), the training rows of the forget set, and the MD5 of
+every file of the prepared dataset and of the Original it uses. Every later stage of the task depends on this
+file, so a change to the dataset or the Original reaches them even though their paths name only the task.
+Copies ``models/datasets/<dataset>/original.*`` to ``models/<task>/original.*``.
+"""
+from __future__ import annotations
+
+from stages import paths
+from stages.io import copy_file, file_md5, write_json
+from stages.stage import Stage
+from stages.tasks.base import ROLES
+
+MIN_ROWS = {"retain": 2, "forget": 1, "full": 2, "val": 1, "test": 1, "heldout_like_forget": 1}
+
+
+def describe(task) -> dict:
+    sizes = {}
+    for role in ROLES:
+        n = len(task.role(role).rows)
+        if n < MIN_ROWS[role]:
+            raise ValueError(f"task {task.name}: data role {role!r} has {n} rows, need at least {MIN_ROWS[role]} "
+                             f"(dataset {task.dataset}, request {task.request()})")
+        sizes[role] = n
+    prepared = paths.prepared(task.dataset, task.root)
+    files = sorted(p for p in prepared.rglob("*") if p.is_file())
+    return {
+        "task": task.name, "dataset": task.dataset, "request": task.request(), "roles": sizes,
+        "forget_rows": task.role("forget").rows.tolist(),
+        "dataset_md5": {str(p.relative_to(prepared)): file_md5(p) for p in files},
+        "original_md5": file_md5(paths.dataset_model(task.dataset, ".pt", task.root)),
+    }
+
+
+def main(argv=None):
+    st = Stage("task", __doc__, argv, root=True, task=dict(required=True, help="a task of tasks: in params.yaml"))
+    task = st.task(st.args.task)
+    info = describe(task)
+    for suffix in (".pt", ".json", "_preds.csv"):
+        copy_file(paths.dataset_model(task.dataset, suffix, st.root), paths.model(task.name, "original", suffix, st.root))
+    write_json(paths.task_json(task.name, st.root), info)
+    st.log.info("%s on %s: %s, roles %s", task.name, task.dataset, info["request"], info["roles"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Task plugins: ``get(name)`` returns the task ``name`` of ``params.yaml``'s ``tasks:`` list.
+
+Each task is a module ``stages/tasks/<name>.py`` defining ``class Task`` (see :mod:`stages.tasks.base`);
+``tasks.<name>`` in params.yaml names the dataset it reads (and the task's own keys, if it has any).
+"""
+from __future__ import annotations
+
+import importlib
+
+from stages import config
+from stages.config import Str
+
+SECTION = "tasks"
+
+
+def names(params: dict | None = None) -> list[str]:
+    params = config.read_params() if params is None else params
+    tasks = config.get(params, SECTION)
+    if not isinstance(tasks, dict) or not tasks:
+        raise config.ParamError(f"{SECTION}: expected a mapping task name -> {{dataset: ...}}")
+    return list(tasks)
+
+
+def task_class(name: str):
+    try:
+        module = importlib.import_module(f"stages.tasks.{name}")
+    except ModuleNotFoundError as e:
+        if e.name != f"stages.tasks.{name}":
+            raise
+        raise config.ParamError(f"{SECTION}.{name}: unknown task (no module stages/tasks/{name}.py)") from e
+    return module.Task
+
+
+def get(name: str, params: dict | None = None, root="."):
+    """The task ``name`` with its validated ``tasks.<name>`` settings."""
+    params = config.read_params() if params is None else params
+    if name not in names(params):
+        raise config.ParamError(f"{SECTION}.{name}: not in the task list (known: {', '.join(names(params))})")
+    cls = task_class(name)
+    cfg = config.load(f"{SECTION}.{name}", {"dataset": Str(), **cls.PARAMS}, params)
+    if cfg["dataset"] not in config.get(params, "data"):
+        raise config.ParamError(f"{SECTION}.{name}.dataset = {cfg['dataset']!r}: no such section data.{cfg['dataset']}")
+    return cls(name, cfg, params, root)
+
+
+def for_dataset(dataset: str, params: dict | None = None, root="."):
+    """The first task of the list that reads ``dataset``: it defines what the dataset's Original learns
+    (every task of a dataset shares that Original, so they agree on it)."""
+    params = config.read_params() if params is None else params
+    for name in names(params):
+        if config.get(params, f"{SECTION}.{name}").get("dataset") == dataset:
+            return get(name, params, root)
+    raise config.ParamError(f"data.{dataset}: no task in the task list reads this dataset")

@@ -1,0 +1,216 @@
+"""A task: a dataset plus a forget request. The one place that knows targets, forget sets, heads and metrics.
+
+A task plugin is a module ``stages/tasks/<name>.py`` defining ``class Task(base.Task)`` (or a subclass such as
+:class:`RegressionTask`); ``params.yaml`` lists it under ``tasks:`` with the dataset it reads. Several tasks may
+read one dataset (e.g. two forget requests on the same digits); they then share its Original model, so
+everything the Original depends on (``original_target``, the head, the loss) is a property of the dataset
+and must agree between them.
+
+Data roles a method may ask for (:meth:`Task.role`):
+
+- ``retain``: training rows that must remain, with their retain target (what Retrain learns);
+- ``forget``: training rows to forget, with the target the Original learned on them (the information to remove);
+- ``full``: every training row with the retain target and the forget mask (methods that relabel the forget set);
+- ``val``: validation rows for model selection of the unlearned models (retain rows, retain target);
+- ``test``: the whole test split with the retain target;
+- ``heldout_like_forget``: held-out (test) rows of the same kind as the forget set, with the Original's target
+  (the membership attack's non-members).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import torch
+
+from stages import paths
+from stages.data import arrays
+
+ROLES = ("retain", "forget", "full", "val", "test", "heldout_like_forget")
+
+
+@dataclass
+class Data:
+    """Rows of one split chosen for a role: uint8 images (N, C, H, W), targets, forget mask, row indices."""
+    x: np.ndarray
+    y: np.ndarray
+    forget: np.ndarray
+    rows: np.ndarray
+    split: str
+
+
+@dataclass
+class TaskData:
+    """What one training run needs: training and validation images and targets, forget mask of the training rows."""
+    train_x: np.ndarray
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    forget: np.ndarray
+    meta: dict
+    target_range: tuple[float, float]
+
+
+class Task:
+    PARAMS: dict = {}             # schema of the task's own keys in ``tasks.<name>`` (besides ``dataset``)
+    EVAL_SPLITS = ("train", "test")  # splits every model predicts once (models/<task>/<model>_preds.csv)
+    VAL_METRIC = "val_loss"       # name of the model-selection metric (lower is better)
+
+    def __init__(self, name: str, cfg: dict, params: dict, root="."):
+        self.name, self.cfg, self.params, self.root = name, cfg, params, root
+        self.dataset = cfg["dataset"]
+        self._splits: dict = {}
+
+    # ------------------------------------------------------------------ dataset
+    @cached_property
+    def meta(self) -> dict:
+        return arrays.load_meta(self.dataset, paths.prepared(self.dataset, self.root).parent)
+
+    def split(self, split: str) -> arrays.Split:
+        if split not in self._splits:
+            self._splits[split] = arrays.load_split(self.dataset, split, paths.prepared(self.dataset, self.root).parent)
+        return self._splits[split]
+
+    def table(self, split: str) -> pd.DataFrame:
+        return self.split(split).table
+
+    def where(self, split: str, suffix: str = ".csv") -> str:
+        """The file of a split, for messages."""
+        return str(paths.prepared(self.dataset, self.root) / f"{split}{suffix}")
+
+    # ------------------------------------------------------------------ the forget request (subclasses)
+    def original_target(self, table: pd.DataFrame) -> np.ndarray:
+        """What the Original learns on these rows (a property of the dataset)."""
+        raise NotImplementedError
+
+    def retain_target(self, table: pd.DataFrame) -> np.ndarray:
+        """What must remain: the target Retrain and the unlearned models learn."""
+        raise NotImplementedError
+
+    def forget_rows(self, table: pd.DataFrame) -> np.ndarray:
+        """Bool per row: the row is of the forget kind (training split: the forget set)."""
+        raise NotImplementedError
+
+    def retain_rows(self, table: pd.DataFrame) -> np.ndarray:
+        """Bool per row: the row stays in the retain set (default: every row outside the forget set)."""
+        return ~self.forget_rows(table)
+
+    def request(self) -> dict:
+        """The forget request in words and numbers, for task.json and the reports."""
+        return {}
+
+    # ------------------------------------------------------------------ roles
+    def _data(self, split: str, mask: np.ndarray, target) -> Data:
+        s = self.split(split)
+        rows = np.flatnonzero(mask)
+        t = s.table.iloc[rows]
+        return Data(s.images[rows], np.asarray(target(t)), self.forget_rows(t), rows, split)
+
+    def role(self, name: str) -> Data:
+        if name not in ROLES:
+            raise ValueError(f"unknown data role {name!r} (known: {', '.join(ROLES)})")
+        split = {"val": "val", "test": "test", "heldout_like_forget": "test"}.get(name, "train")
+        t = self.table(split)
+        every = np.ones(len(t), bool)
+        mask, target = {
+            "retain": (self.retain_rows(t), self.retain_target),
+            "forget": (self.forget_rows(t), self.original_target),
+            "full": (every, self.retain_target),
+            "val": (self.retain_rows(t), self.retain_target),
+            "test": (every, self.retain_target),
+            "heldout_like_forget": (self.forget_rows(t), self.original_target),
+        }[name]
+        return self._data(split, mask, target)
+
+    def training_data(self, model: str, role: str = "retain") -> TaskData:
+        """Training and validation data of ``model``: ``original`` (the dataset's full target), else ``role``."""
+        if model == "original":
+            tr, va = self.table("train"), self.table("val")
+            return TaskData(self.split("train").images, self.original_target(tr), self.split("val").images,
+                            self.original_target(va), self.forget_rows(tr), self.meta, self.target_range)
+        d, v = self.role(role), self.role("val")
+        return TaskData(d.x, d.y, v.x, v.y, d.forget, self.meta, self.target_range)
+
+    # ------------------------------------------------------------------ model (subclasses)
+    @property
+    def target_range(self) -> tuple[float, float]:
+        return (-np.inf, np.inf)
+
+    def model_spec(self, cfg: dict) -> dict:
+        """Network spec from the training recipe ``train.<dataset>``: arch, input channels, output width, head."""
+        raise NotImplementedError
+
+    def init_output(self, model, train_y) -> None:
+        """Optional head initialisation before training from scratch."""
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Training loss of a batch (scalar)."""
+        raise NotImplementedError
+
+    def per_sample_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def val_score(self, pred: np.ndarray, y: np.ndarray) -> float:
+        """Model selection on validation (lower is better)."""
+        raise NotImplementedError
+
+    def target_tensor(self, y) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(y, np.float32))
+
+    # ------------------------------------------------------------------ evaluation (subclasses)
+    REPORT_COLUMNS: tuple = ()    # metrics shown in table.md, in order
+    BAR_COLUMNS: tuple = ()       # metrics drawn in metric_bars.png
+
+    EVALUATION: str = ""          # metric family computing this task's metrics (stages/metrics/families/<name>.py)
+    PUBLISHED: str | None = None  # key of the published tables shown beside ours (stages/metrics/published.py)
+
+    def title(self) -> str:
+        return self.name
+
+    HIST_LABELS = ("forget-like", "test")
+
+    # ------------------------------------------------------------------ explanations
+    def select_subset(self, n: int, seed: int) -> np.ndarray:
+        """Row indices into the test split of the fixed explanation subset (deterministic from ``seed``)."""
+        raise NotImplementedError
+
+    def subset_boxes(self, rows: np.ndarray) -> pd.DataFrame | None:
+        """Annotated boxes of the chosen rows (column ``row`` indexes the subset), or None."""
+        return None
+
+    def coverage_classes(self) -> dict[str, tuple[str, ...]]:
+        """Heatmap-coverage metrics: metric name -> box classes whose union is the mask (e.g. h-HC: human)."""
+        return {}
+
+    def display_labels(self, table: pd.DataFrame) -> list[str]:
+        """One short label per explanation-subset row for the figures."""
+        return [f"#{r}" for r in table["test_row"]]
+
+
+class RegressionTask(Task):
+    """One scalar output; loss ``train.<dataset>.loss`` (mse | mae); model selection on validation MAE."""
+    VAL_METRIC = "val_mae"
+    LOSSES = {"mse": torch.nn.functional.mse_loss, "mae": torch.nn.functional.l1_loss}
+
+    @property
+    def recipe(self) -> dict:
+        return self.params["train"][self.dataset]
+
+    def model_spec(self, cfg: dict) -> dict:
+        return {"arch": cfg["arch"], "in_channels": self.meta["channels"], "outputs": 1, "head": cfg["head"],
+                "target_max": float(self.target_range[1])}
+
+    def init_output(self, model, train_y) -> None:
+        model.init_output(float(np.mean(train_y)))
+
+    def loss(self, out, y):
+        return self.LOSSES[self.recipe["loss"]](out, y)
+
+    def per_sample_loss(self, out, y):
+        d = out - y
+        return d.abs() if self.recipe["loss"] == "mae" else d * d
+
+    def val_score(self, pred, y) -> float:
+        return float(np.abs(np.asarray(pred) - np.asarray(y)).mean())

@@ -1,0 +1,78 @@
+"""LTD (seed 000): count the objects of a thermal harbour frame, then unlearn one class: y' = y - count(class).
+
+The forget class is ``data.ltd.forget_class`` (default human). The Original learns y (every object); Retrain
+and every unlearning method learn y' on the same frames. The forget set is the training frames that contain
+the forget class (their forget-class counts are the information to remove); every frame stays in the retain
+set with target y'. Heatmap coverage: h-HC on the forget class's boxes, r-HC on the other classes' boxes.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from stages.config import Choice
+from stages.data import ltd as ltd_data
+from stages.tasks import base
+from stages.tasks import selection as subset
+
+
+class Task(base.RegressionTask):
+    REPORT_COLUMNS = ("MAE", "RMSE", "r-HC", "h-HC", "AS", "MIA", "cost_time_vs_retrain", "cost_steps_vs_retrain")
+    BAR_COLUMNS = ("MAE", "h-HC", "r-HC", "MIA")
+    EVAL_SPLITS = ("train", "test")
+
+    @property
+    def forget_class(self) -> str:
+        fc = self.params["data"][self.dataset]["forget_class"]
+        Choice(*ltd_data.CLASSES).check(f"data.{self.dataset}.forget_class", fc)
+        return fc
+
+    @property
+    def other_classes(self) -> tuple[str, ...]:
+        return tuple(c for c in ltd_data.CLASSES if c != self.forget_class)
+
+    def original_target(self, table):
+        return table[list(ltd_data.CLASSES)].sum(axis=1).to_numpy(np.float32)
+
+    def retain_target(self, table):
+        return (table[list(ltd_data.CLASSES)].sum(axis=1) - table[self.forget_class]).to_numpy(np.float32)
+
+    def forget_rows(self, table):
+        return table[self.forget_class].to_numpy() > 0
+
+    def retain_rows(self, table):
+        return np.ones(len(table), bool)  # every frame stays, counted without the forget class
+
+    def request(self) -> dict:
+        return {"forget_class": self.forget_class, "target": f"y' = y - count({self.forget_class})"}
+
+    @property
+    def target_range(self):
+        return (0.0, float(self.meta["target_max"]))
+
+    def title(self) -> str:
+        return f"LTD thermal counting, unlearn {self.forget_class} (y' = y - {self.forget_class})"
+
+    EVALUATION = "counting"      # stages/metrics/families/counting.py
+    PUBLISHED = "ltd_table1"     # stages/metrics/published.py
+    HIST_LABELS = ("test frames with the forget class", "test frames without")
+
+    # ------------------------------------------------------------------ explanations
+    def select_subset(self, n, seed):
+        return subset.select_mixed(self.table("test"), n, seed, [self.forget_class], list(self.other_classes),
+                                   where=self.where("test"))
+
+    def subset_boxes(self, rows):
+        boxes = self.split("test").boxes
+        if boxes is None:
+            raise FileNotFoundError(f"{self.where('test_boxes')}: missing (LTD needs the boxes)")
+        subset.require(boxes, subset.BOX_COLUMNS, self.where("test_boxes"))
+        return subset.subset_boxes(boxes, rows)
+
+    def coverage_classes(self):
+        return {"r-HC": self.other_classes, "h-HC": (self.forget_class,)}
+
+    def display_labels(self, table: pd.DataFrame) -> list[str]:
+        f = self.forget_class[0]
+        others = table[list(self.other_classes)].sum(axis=1)
+        return [f"#{r} {f}={h} o={o}" for r, h, o in zip(table["test_row"], table[self.forget_class], others)]

@@ -1,0 +1,234 @@
+"""Tasks, methods and explainers as plugins: registries agree with params.yaml, no task-name branches outside the
+task and data packages, and a toy method added as one module plus one params line runs end to end."""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from stages import config, methods, tasks, xai
+from stages.io import derive_seed
+from stages.methods import base as mbase
+from stages.tasks import base as tbase
+from stages.xai import base as xbase
+from tests.conftest import ROOT
+from tests.tiny import make_project
+
+PARAMS = config.read_params(ROOT / "params.yaml")
+TASKS = tasks.names(PARAMS)
+
+
+# ---------------------------------------------------------------------------------------------- registries
+def _plugin_files(folder: str, skip: set[str]) -> set[str]:
+    return {p.stem for p in (ROOT / "stages" / folder).glob("*.py") if p.stem not in skip and not p.stem.startswith("_")}
+
+
+def test_params_lists_and_modules_agree():
+    assert set(TASKS) == _plugin_files("tasks", {"base", "selection"})
+    for name in TASKS:
+        assert issubclass(tasks.task_class(name), tbase.Task)
+    assert set(methods.names(PARAMS)) == _plugin_files("methods", {"base", "edits"})
+    for name in methods.names(PARAMS):
+        assert issubclass(methods.get(name), mbase.Method)
+    explainer_modules = {p.stem for p in (ROOT / "stages" / "xai").glob("*.py")
+                         if re.search(r"^class Explainer\(base\.Explainer\)", p.read_text(), re.M)}
+    assert set(xai.names(PARAMS)) == explainer_modules
+    for name in xai.names(PARAMS):
+        assert issubclass(xai.get(name), xbase.Explainer)
+    assert set(PARAMS["data"]) == {c["dataset"] for c in PARAMS["tasks"].values()}  # every dataset has a task
+
+
+def test_unknown_plugins_are_named():
+    with pytest.raises(config.ParamError, match=r"unlearn\.methods\.nope: unknown unlearning method"):
+        methods.get("nope")
+    with pytest.raises(config.ParamError, match=r"tasks\.nope: unknown task"):
+        tasks.task_class("nope")
+    with pytest.raises(config.ParamError, match="unknown explainer 'nope'"):
+        xai.get("nope")
+    with pytest.raises(config.ParamError, match=r"tasks\.nope: not in the task list"):
+        tasks.get("nope", PARAMS)
+
+
+def _task_name_compares(path, names: set[str], root=ROOT) -> list[str]:
+    tree = ast.parse(path.read_text())
+
+    def consts(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return set().union(*(consts(e) for e in node.elts)) if node.elts else set()
+        return set()
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            hit = set().union(*(consts(o) for o in [node.left, *node.comparators])) & names
+        elif isinstance(node, ast.match_case):
+            hit = {c.value.value for c in ast.walk(node.pattern) if isinstance(c, ast.MatchValue)
+                   and isinstance(c.value, ast.Constant)} & names
+        elif isinstance(node, ast.Dict):
+            hit = set().union(*(consts(k) for k in node.keys if k is not None)) & names
+        else:
+            continue
+        if hit:
+            found.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', '?')} {sorted(hit)}")
+    return found
+
+
+def test_no_task_name_branch_outside_tasks_and_data():
+    names = set(TASKS) | set(PARAMS["data"])
+    files = [p for p in (ROOT / "stages").rglob("*.py")
+             if not p.is_relative_to(ROOT / "stages" / "tasks") and not p.is_relative_to(ROOT / "stages" / "data")
+             and p.stem not in ("prepare_ltd", "prepare_utk", "synthesize_ltd", "synthesize_utk", "split_stats")]
+    assert len(files) > 20
+    found = [hit for p in files for hit in _task_name_compares(p, names)]
+    assert not found, found
+
+
+def test_the_branch_detector_finds_branches(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f(task):\n    if task == 'ltd':\n        return 1\n    if task in ('x', 'utk'):\n"
+                   "        return 2\n    return {'utk': 2}.get(task)\n")
+    assert len(_task_name_compares(bad, {"ltd", "utk"}, root=tmp_path)) == 3
+
+
+# ---------------------------------------------------------------------------------------------- seeds
+def test_seeds_come_from_names_not_positions():
+    assert derive_seed(0, "ltd", "confuse") == derive_seed(0, "ltd", "confuse")
+    assert len({derive_seed(0, "ltd", m) for m in methods.names(PARAMS)}) == len(methods.names(PARAMS))
+    assert derive_seed(0, "ltd", "confuse") != derive_seed(1, "ltd", "confuse")
+    assert derive_seed(0, "ltd", "confuse") != derive_seed(0, "utk", "confuse")
+    assert 0 <= derive_seed(123, "x") < 2**31
+
+
+# ---------------------------------------------------------------------------------------------- tiny project
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    params = make_project(tmp_path, {"unlearn.methods": {"finetune": {}, "neggrad_plus": {"alpha": 0.9}}})
+    monkeypatch.setattr(config, "PARAMS_FILE", str(params))
+    return tmp_path
+
+
+def _set_params(path, fn):
+    p = yaml.safe_load(open(path))
+    fn(p)
+    open(path, "w").write(yaml.safe_dump(p, sort_keys=False))
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_task_roles(project, name):
+    task = tasks.get(name, config.read_params())
+    tr, te = task.table("train"), task.table("test")
+    forget, retain, full = task.role("forget"), task.role("retain"), task.role("full")
+    assert forget.forget.all() and len(forget.rows) == task.forget_rows(tr).sum() > 0
+    assert np.array_equal(full.forget, task.forget_rows(tr)) and len(full.rows) == len(tr)
+    like = task.role("heldout_like_forget")
+    assert like.split == "test" and task.forget_rows(te)[like.rows].all() and len(like.rows) > 0
+    val = task.role("val")
+    assert task.retain_rows(task.table("val"))[val.rows].all()
+    orig = task.training_data("original")
+    assert np.array_equal(orig.train_y, task.original_target(tr))
+    if name == "ltd":  # y' = y - humans on every frame; the forget set's target is y
+        assert np.array_equal(retain.y, (tr["y"] - tr["human"]).to_numpy()) and len(retain.rows) == len(tr)
+        assert np.array_equal(forget.y, tr["y"].to_numpy()[forget.rows])
+    else:  # the retain set leaves the group out
+        assert not task.forget_rows(tr)[retain.rows].any() and len(retain.rows) + len(forget.rows) == len(tr)
+
+
+def test_forget_class_param_moves_the_forget_set(project):
+    _set_params(config.PARAMS_FILE, lambda p: p["data"]["ltd"].update(forget_class="vehicle"))
+    task = tasks.get("ltd", config.read_params())
+    tr = task.table("train")
+    assert np.array_equal(task.forget_rows(tr), tr["vehicle"].to_numpy() > 0)
+    assert np.array_equal(task.role("retain").y, (tr["y"] - tr["vehicle"]).to_numpy())
+    assert task.coverage_classes()["h-HC"] == ("vehicle",)
+    assert "human" in task.coverage_classes()["r-HC"]
+
+
+TOY = '''
+"""Toy method: halve every weight, then the fine-tune."""
+import torch
+from stages.config import Float
+from stages.methods import base
+
+
+class Method(base.Method):
+    PARAMS = {"factor": Float(min=0, max=1)}
+
+    @torch.no_grad()
+    def edit(self, model, gen):
+        for p in model.parameters():
+            p.mul_(self.cfg["factor"])
+'''
+
+
+def _md5(path) -> str:
+    return hashlib.md5(open(path, "rb").read()).hexdigest()
+
+
+def test_toy_method_end_to_end(project, monkeypatch):
+    from stages import evaluate, explain, explain_report, explain_subset, report, retrain, task, train, unlearn
+
+    module = types.ModuleType("stages.methods.toy")
+    exec(compile(TOY, "stages/methods/toy.py", "exec"), module.__dict__)
+    monkeypatch.setitem(sys.modules, "stages.methods.toy", module)
+    _set_params(config.PARAMS_FILE, lambda p: p["unlearn"]["methods"].update(toy={"factor": 0.5}))  # one line
+    name = "ltd"
+    train.main(["--dataset", "ltd"])
+    task.main(["--task", name])
+    original_md5 = _md5(f"models/{name}/original.pt")
+    retrain.main(["--task", name])
+    models = ["original", "retrain", "finetune", "neggrad_plus", "toy"]
+    for m in models[2:]:
+        unlearn.main(["--task", name, "--method", m])
+    assert _md5(f"models/{name}/original.pt") == original_md5  # the Original is never edited
+    explain_subset.main(["--task", name])
+    for m in models:
+        explain.main(["--task", name, "--model", m, "--explainer", "sidu"])
+        evaluate.main(["--task", name, "--model", m])
+    explain_report.main(["--task", name, "--explainer", "sidu"])
+    report.main(["--task", name])
+    summary = json.load(open(f"reports/{name}/summary.json"))
+    assert list(summary) == models
+    assert {"MAE", "MIA", "AS", "h-HC", "r-HC"} <= set(summary["toy"])
+    assert "| toy |" in open(f"reports/{name}/table.md").read()
+    toy, ft = (torch.load(f"models/{name}/{m}.pt", weights_only=False) for m in ("toy", "finetune"))
+    assert any(not torch.equal(a, b) for a, b in zip(toy["members"][0].values(), ft["members"][0].values()))
+    assert json.load(open(f"models/{name}/toy.json"))["params"]["unlearn"]["toy"] == {"factor": 0.5}
+
+    # seeds by name: adding a method in front of the list leaves another method's weights and predictions as they were
+    weights = lambda: torch.load(f"models/{name}/finetune.pt", weights_only=False)["members"][0]  # noqa: E731
+    before, preds = weights(), _md5(f"models/{name}/finetune_preds.csv")
+    _set_params(config.PARAMS_FILE, lambda p: p["unlearn"].update(
+        methods={"aaa_first": {"factor": 0.1}, **p["unlearn"]["methods"]}))
+    monkeypatch.setitem(sys.modules, "stages.methods.aaa_first", module)
+    unlearn.main(["--task", name, "--method", "finetune"])
+    after = weights()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert _md5(f"models/{name}/finetune_preds.csv") == preds
+
+
+def test_neggrad_plus_loss_is_the_weighted_difference(project):
+    """NegGrad+ per batch: alpha * L(retain) - (1 - alpha) * L(forget batch), checked by hand on a linear model."""
+    task = tasks.get("ltd", config.read_params())
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24 * 32, 1), torch.nn.Flatten(0))
+    from stages.models.train import Recipe
+
+    ctx = mbase.Context(task=task, original=net, recipe=Recipe(epochs=1, batch_size=8, loss="mse", amp=False),
+                        device=torch.device("cpu"), seed=0, gen=torch.Generator().manual_seed(0))
+    M = methods.get("neggrad_plus")({"alpha": 0.75}, ctx)
+    retain_loss = torch.tensor(2.0)
+    got = M.batch_loss(net, retain_loss, torch.Generator().manual_seed(5))
+    xf, yf = ctx.batch("forget", torch.Generator().manual_seed(5))
+    want = 0.75 * 2.0 - 0.25 * torch.nn.functional.mse_loss(net(xf), yf)
+    assert torch.allclose(got, want)
+    assert (task.forget_rows(task.table("train"))[ctx.role("forget").rows]).all()
