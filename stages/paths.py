@@ -68,5 +68,10 @@ def xai_metrics(task: str, explainer: str, root=".") -> Path:
     return reports(task, root) / "xai" / f"{explainer}.json"
 
 
+def data_reports(root=".") -> Path:
+    """Statistics of the prepared datasets (stage split_stats)."""
+    return Path(root) / "reports" / "data"
+
+
 def figures(task: str, root=".") -> Path:
     return reports(task, root) / "figures"

@@ -1,16 +1,16 @@
 """Stage prepare_ltd: LTD copy (data.ltd.root) -> packed, model-ready splits in data/prepared/ltd/."""
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
 
-from stages import config
+from stages import config, paths
 from stages.config import Choice, Float, Int, List, Section, Str
 from stages.data import arrays, ltd, splits
 from stages.io import atomic_dir, setup_logging, write_csv, write_json, write_npy
+from stages.stage import Stage
 
 SCHEMA = {
     "synth": Section(),
@@ -73,18 +73,17 @@ def _write(frames, images, ok, cfg, report, tmp: Path, t_read: float) -> dict:
         "forget_class": cfg["forget_class"], "target_max": float(frames["y"].max()),
     })
     stats = {"frames_read": len(frames) + int((~ok).sum()), "frames_kept": len(frames), "sizes": sizes,
-             "read_seconds": round(t_read, 2), "frames_per_s": round((len(frames)) / max(t_read, 1e-9), 1),
              **summary}
     write_json(tmp / "prepare_report.json", stats)
     return stats
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--out", default=str(arrays.task_dir("ltd")))
-    args = p.parse_args(argv)
-    cfg = config.load("data.ltd", SCHEMA)
-    stats = prepare(cfg, Path(args.out))
+    st = Stage("prepare_ltd", __doc__, argv, out=dict(default=str(paths.prepared("ltd")), help="output folder"))
+    cfg = st.section("data.ltd", SCHEMA)
+    t0 = time.time()
+    stats = prepare(cfg, Path(st.args.out))
+    stats["frames_per_s"] = round(stats["frames_kept"] / max(time.time() - t0, 1e-9), 1)  # logged, not written
     log.info("prepared %s frames (%s) at %.0f frames/s; excluded: %s", stats["frames_kept"], stats["sizes"],
              stats["frames_per_s"], {k: v for k, v in stats.items() if k in ("skipped_lines", "missing_annotations",
                                                                             "unreadable_images", "bad_names")})

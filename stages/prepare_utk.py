@@ -4,20 +4,17 @@ Reads ``data.utk`` of params.yaml; see :mod:`stages.data.utkface` for the steps.
 """
 from __future__ import annotations
 
-import argparse
 import time
 
+from stages import paths
 from stages.data import utkface
-from stages.data.arrays import task_dir
-from stages.io import setup_logging
+from stages.stage import Stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default=str(task_dir("utk")), help="output folder (default data/prepared/utk)")
-    args = ap.parse_args(argv)
-    log = setup_logging("prepare_utk")
-    cfg = utkface.load_params()
+    st = Stage("prepare_utk", __doc__, argv, out=dict(default=str(paths.prepared("utk")), help="output folder"))
+    args, log = st.args, st.log
+    cfg = utkface.load_params(st.params)
     t0 = time.perf_counter()
     r = utkface.prepare(cfg, args.out)
     log.info("%d files: %d faces, %d non-image, %d malformed names (kept), %d bad names, %d unreadable, "

@@ -4,25 +4,24 @@ Writes reports/data/ltd_stats.json, reports/data/ltd_count_hist.csv (+ .png) and
 """
 from __future__ import annotations
 
-import argparse
+from pathlib import Path
 
+from stages import paths
 from stages.data import ltd_stats, utk_stats
-from stages.io import save_figure, setup_logging, write_csv, write_json
-
-log = setup_logging("split_stats")
+from stages.io import save_figure, write_csv, write_json
+from stages.stage import Stage
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--out", default="reports/data")
-    args = p.parse_args(argv)
-    stats, hist = ltd_stats.compute()
-    write_json(f"{args.out}/ltd_stats.json", stats)
-    write_csv(f"{args.out}/ltd_count_hist.csv", hist)
-    save_figure(f"{args.out}/ltd_count_hist.png", ltd_stats.figure(hist))
-    log.info("LTD: %s", {s: stats[s]["frames"] for s in ("train", "val", "test")})
-    write_json(f"{args.out}/utk_stats.json", utk_stats.compute())
-    utk_stats.figures("data/prepared/utk", args.out)
+    st = Stage("split_stats", __doc__, argv, root=True, out=dict(default=None, help="default reports/data"))
+    out = Path(st.args.out) if st.args.out else paths.data_reports(st.root)
+    stats, hist = ltd_stats.compute(paths.prepared("ltd", st.root))
+    write_json(out / "ltd_stats.json", stats)
+    write_csv(out / "ltd_count_hist.csv", hist)
+    save_figure(out / "ltd_count_hist.png", ltd_stats.figure(hist))
+    st.log.info("LTD: %s", {s: stats[s]["frames"] for s in ("train", "val", "test")})
+    write_json(out / "utk_stats.json", utk_stats.compute(paths.prepared("utk", st.root)))
+    utk_stats.figures(paths.prepared("utk", st.root), out)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,12 @@ written to ``<out>.tmp`` and renamed into place at the end.
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 from stages import config
 from stages.config import Float, Int, ParamError, Str
 from stages.data.synth_ltd import SynthConfig, parse_day, summary_line, write_dataset
-from stages.io import setup_logging
+from stages.stage import Stage
 
 SECTION = "data.ltd.synth"
 SCHEMA = {
@@ -45,10 +44,10 @@ def load_config(params: dict | None = None) -> SynthConfig:
     return SynthConfig(**cfg)
 
 
-def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    log = setup_logging("synthesize_ltd")
-    cfg = load_config()
+def main(argv=None) -> None:
+    st = Stage("synthesize_ltd", __doc__, argv)
+    log = st.log
+    cfg = load_config(st.params)
     start = time.perf_counter()
     stats = write_dataset(cfg)
     log.info("%s: %s (%.1f s)", cfg.out, summary_line(stats), time.perf_counter() - start)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import time
 
-from stages.config import load
 from stages.data import synth_utk
-from stages.io import setup_logging
+from stages.stage import Stage
 
 
-def main() -> None:
-    log = setup_logging("synthesize_utk")
-    cfg = load("data.utk.synth", synth_utk.SCHEMA)
+def main(argv=None) -> None:
+    st = Stage("synthesize_utk", __doc__, argv)
+    log = st.log
+    cfg = st.section("data.utk.synth", synth_utk.SCHEMA)
     t0 = time.perf_counter()
     synth_utk.synthesize(cfg["out"], cfg["n_faces"], cfg["seed"])
     log.info("done in %.1f s", time.perf_counter() - t0)

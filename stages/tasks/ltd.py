@@ -1,6 +1,7 @@
 """LTD (seed 000): count the objects of a thermal harbour frame, then unlearn one class: y' = y - count(class).
 
-The forget class is ``data.ltd.forget_class`` (default human). The Original learns y (every object); Retrain
+The forget class is ``data.<dataset>.forget_class`` (default human), or the task's own ``tasks.<name>.forget_class``
+(so that two forget requests can share one dataset and its Original). The Original learns y (every object); Retrain
 and every unlearning method learn y' on the same frames. The forget set is the training frames that contain
 the forget class (their forget-class counts are the information to remove); every frame stays in the retain
 set with target y'. Heatmap coverage: h-HC on the forget class's boxes, r-HC on the other classes' boxes.
@@ -17,12 +18,16 @@ from stages.tasks import selection as subset
 
 
 class Task(base.RegressionTask):
+    # tasks.<name>.forget_class: optional, overrides data.<dataset>.forget_class (a second request on the same data)
+    PARAMS = {"forget_class": Choice(*ltd_data.CLASSES, optional=True, default=None)}
     REPORT_COLUMNS = ("MAE", "RMSE", "r-HC", "h-HC", "AS", "MIA", "cost_time_vs_retrain", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "h-HC", "r-HC", "MIA")
     EVAL_SPLITS = ("train", "test")
 
     @property
     def forget_class(self) -> str:
+        if self.cfg.get("forget_class"):
+            return self.cfg["forget_class"]
         fc = self.params["data"][self.dataset]["forget_class"]
         Choice(*ltd_data.CLASSES).check(f"data.{self.dataset}.forget_class", fc)
         return fc
