@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages import paths
+from stages import paths, tasks
 from stages.config import Choice, Float, Int
 from stages.io import read_json, write_csv, write_json
 from stages.metrics import cost, families
@@ -43,7 +43,7 @@ def evaluate(task, model: str, cfg: dict, root=".") -> tuple[dict, pd.DataFrame]
 
 def main(argv=None):
     st = Stage("evaluate", __doc__, argv, root=True, task=dict(required=True), model=dict(required=True))
-    task = st.task(st.args.task)
+    task = tasks.get(st.args.task, st.params, st.root)
     cfg = st.section("evaluate", SCHEMA)
     res, hist = evaluate(task, st.args.model, cfg, st.root)
     write_json(paths.metrics(task.name, st.args.model, st.root), res)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from stages import paths, xai
+from stages import paths, tasks, xai
 from stages.data.arrays import normalize
 from stages.io import seed_everything, write_json, write_npy
 from stages.models.resnet import load_checkpoint
@@ -22,7 +22,7 @@ def main(argv=None):
     st = Stage("explain", __doc__, argv, root=True, task=dict(required=True), model=dict(required=True),
                explainer=dict(required=True))
     a = st.args
-    task = st.task(a.task)
+    task = tasks.get(a.task, st.params, st.root)
     if a.explainer not in xai.names(st.params):
         raise ValueError(f"explainers: {a.explainer!r} is not in the explainer list")
     cfg = xai.settings(st.params, a.explainer)

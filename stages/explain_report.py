@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages import methods, paths, xai
+from stages import methods, paths, tasks, xai
 from stages.io import save_figure, write_json
 from stages.metrics import coverage
 from stages.stage import Stage
@@ -50,7 +50,7 @@ def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.Dat
 
 def main(argv=None):
     st = Stage("explain_report", __doc__, argv, root=True, task=dict(required=True), explainer=dict(required=True))
-    task, name = st.task(st.args.task), st.args.explainer
+    task, name = tasks.get(st.args.task, st.params, st.root), st.args.explainer
     cfg = st.section("explain", xai.explain_schema(st.params))
     Explainer = xai.get(name)
     src = paths.xai_dir(task.name, st.root)

@@ -12,16 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages import paths
+from stages import paths, tasks, xai
 from stages.io import write_csv, write_npy
 from stages.stage import Stage
-from stages import xai
 from stages.tasks import selection as subset
 
 
 def main(argv=None):
     st = Stage("explain_subset", __doc__, argv, root=True, task=dict(required=True))
-    task = st.task(st.args.task)
+    task = tasks.get(st.args.task, st.params, st.root)
     n = st.section("explain", xai.explain_schema(st.params))["n_images"]
     rows = task.select_subset(n, st.glob["seed"])
     if len(rows) == 0:

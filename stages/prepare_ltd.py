@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from stages import config, paths
 from stages.config import Choice, Float, Int, List, Section, Str
@@ -17,46 +18,93 @@ SCHEMA = {
     "root": Str(),
     "forget_class": Choice(*ltd.CLASSES),
     "frame_stride": Int(min=1),
+    "frame_size": List(Int(min=1), length=2),
     "image_size": List(Int(min=16), length=2),
     "on_error": Choice("raise", "skip"),
     "split": {"train": Float(min=0, max=1, min_open=True), "val": Float(min=0, max=1, min_open=True),
               "test": Float(min=0, max=1, min_open=True)},
+    "min_split": {s: Int(min=1) for s in arrays.SPLITS},
     "rebalance": {"high_percentile": Float(min=0, max=100), "high_keep": Float(min=0, max=1, min_open=True),
                   "low_percentile": Float(min=0, max=100), "low_factor": Int(min=1), "seed": Int(min=0)},
 }
+# Used when a caller's cfg has no min_split: the floor below which no later stage can run at all (a training
+# batch of 2 for BatchNorm, one validation frame for model selection, one test frame to explain).
+DEFAULT_MIN_SPLIT = {"train": 2, "val": 1, "test": 1}
 
 log = setup_logging("prepare_ltd")
 
 
 def prepare(cfg: dict, out: Path) -> dict:
-    t0 = time.time()
+    frame_hw = tuple(cfg.get("frame_size", ltd.FRAME_HW))
     report = ltd.Report()
-    frames = ltd.read_annotations(cfg["root"], cfg["on_error"], cfg["frame_stride"], report)
+    frames = ltd.read_annotations(cfg["root"], cfg["on_error"], cfg["frame_stride"], report, frame_hw)
     if frames.empty:
-        raise ValueError(f"{cfg['root']}: no annotated frames found")
-    images, ok = ltd.load_frames(cfg["root"], list(frames["file_name"]), tuple(cfg["image_size"]))
-    for name in frames.loc[~ok, "file_name"]:
-        report.unreadable_images.append(f"{name}: unreadable or truncated image")
-        log.warning("excluded %s", name)
+        raise ValueError(f"{cfg['root']}: no annotated frames found ({report.frames_examined} examined; "
+                         f"excluded: {_excluded(report.summary())})")
+    ratios = config.ratios("data.ltd.split", cfg["split"])
+    _check_splits(frames, splits.split_clips(frames, ratios), cfg)  # early: before decoding every image
+
+    names = list(frames["file_name"])
+    images, problems = ltd.read_frames(cfg["root"], names, tuple(cfg["image_size"]), frame_hw=frame_hw)
+    wrong = [(n, p[1]) for n, p in zip(names, problems) if p and p[0] == "wrong_size"]
+    if wrong and cfg["on_error"] == "raise":
+        raise ltd.FrameSizeError(
+            f"{Path(cfg['root']) / wrong[0][0]}: {wrong[0][1]} ({len(wrong)} frame(s) of another size; boxes are "
+            f"validated against data.ltd.frame_size = {list(frame_hw)} (H, W): set it to the copy's frame size, or "
+            f"data.ltd.on_error: skip to exclude them)")
+    for name, problem in zip(names, problems):
+        if problem:
+            kind, why = problem
+            (report.wrong_size_images if kind == "wrong_size" else report.unreadable_images).append(f"{name}: {why}")
+            log.warning("excluded %s: %s", name, why)
+    ok = np.array([p is None for p in problems], bool)
     frames, images = frames[ok].reset_index(drop=True), images[ok]
-    t_read = time.time() - t0
+    if frames.empty:
+        raise ValueError(f"{cfg['root']}: no readable frame left (excluded: {_excluded(report.summary())})")
 
     frames["y"] = frames[list(ltd.CLASSES)].sum(axis=1)
     frames["y_prime"] = frames["y"] - frames[cfg["forget_class"]]
-    frames["split"] = splits.split_clips(frames, config.ratios("data.ltd.split", cfg["split"]))
+    frames["split"] = splits.split_clips(frames, ratios)
+    _check_splits(frames, frames["split"], cfg)
 
     with atomic_dir(out) as tmp:
-        stats = _write(frames, images, ok, cfg, report, tmp, t_read)
+        stats = _write(frames, images, cfg, report, tmp)
     return stats
 
 
-def _write(frames, images, ok, cfg, report, tmp: Path, t_read: float) -> dict:
-    sy, sx = cfg["image_size"][0] / ltd.FRAME_H, cfg["image_size"][1] / ltd.FRAME_W
+def _min_split(cfg: dict) -> dict:
+    return {**DEFAULT_MIN_SPLIT, **(cfg.get("min_split") or {})}
+
+
+def _check_splits(frames: pd.DataFrame, split: pd.Series, cfg: dict) -> None:
+    """Stop, naming the split, its size and the minimum, when a split would be empty or too small."""
+    clips = frames.groupby(["date", "clip"]).ngroups
+    for name in arrays.SPLITS:
+        mask = (split == name).to_numpy()
+        n_clips = frames[mask].groupby(["date", "clip"]).ngroups
+        splits.check_size(f"data.ltd: split '{name}' ({n_clips} of {clips} clips)", int(mask.sum()),
+                          _min_split(cfg)[name], f"data.ltd.min_split.{name}",
+                          hint=f"{len(frames)} usable frames in {clips} clips split {cfg['split']} by whole clips: "
+                               f"use a larger copy (more clips) or lower the minimum")
+
+
+def _excluded(summary: dict) -> dict:
+    """The non-zero exclusion counts of a report summary (or of the stage's stats)."""
+    keys = set(ltd.Report().summary()) - {"typo_vehicie", "utf8_bom", "examples", "unreadable_reasons"}
+    return {k: v for k, v in summary.items() if k in keys and v}
+
+
+def _write(frames, images, cfg, report, tmp: Path) -> dict:
+    frame_hw = tuple(cfg.get("frame_size", ltd.FRAME_HW))
+    sy, sx = cfg["image_size"][0] / frame_hw[0], cfg["image_size"][1] / frame_hw[1]
     sizes = {}
     for name in arrays.SPLITS:
         idx = np.flatnonzero(frames["split"].to_numpy() == name)
         if name == "train":
             idx = idx[splits.rebalance(frames["y"].to_numpy()[idx], **cfg["rebalance"])]
+            splits.check_size(f"data.ltd: the rebalanced training split (from {len(np.unique(idx))} distinct frames)",
+                              len(idx), _min_split(cfg)["train"], "data.ltd.min_split.train",
+                              hint="data.ltd.rebalance sub-sampled it below the minimum")
         table = frames.iloc[idx].reset_index(drop=True)
         boxes = ltd.boxes_table(table)
         boxes[["x_tl", "x_br"]] *= sx
@@ -72,8 +120,8 @@ def _write(frames, images, ok, cfg, report, tmp: Path, t_read: float) -> dict:
         "task": "ltd", "channels": 1, "image_size": cfg["image_size"], "mean": mean, "std": std,
         "forget_class": cfg["forget_class"], "target_max": float(frames["y"].max()),
     })
-    stats = {"frames_read": len(frames) + int((~ok).sum()), "frames_kept": len(frames), "sizes": sizes,
-             **summary}
+    # Only what the input determines (no timing): identical inputs give a byte-identical file.
+    stats = {"frames_read": report.frames_examined, "frames_kept": len(frames), "sizes": sizes, **summary}
     write_json(tmp / "prepare_report.json", stats)
     return stats
 
@@ -85,8 +133,7 @@ def main(argv=None):
     stats = prepare(cfg, Path(st.args.out))
     stats["frames_per_s"] = round(stats["frames_kept"] / max(time.time() - t0, 1e-9), 1)  # logged, not written
     log.info("prepared %s frames (%s) at %.0f frames/s; excluded: %s", stats["frames_kept"], stats["sizes"],
-             stats["frames_per_s"], {k: v for k, v in stats.items() if k in ("skipped_lines", "missing_annotations",
-                                                                            "unreadable_images", "bad_names")})
+             stats["frames_per_s"], _excluded(stats))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from stages import methods, paths, xai  # noqa: E402
+from stages import methods, paths, tasks, xai  # noqa: E402
 from stages.metrics import published  # noqa: E402
 from stages.io import read_json, save_figure, write_json, write_text  # noqa: E402
 from stages.stage import Stage  # noqa: E402
@@ -127,7 +127,7 @@ def hist_figure(task, models: list[str], root="."):
 
 def main(argv=None):
     st = Stage("report", __doc__, argv, root=True, task=dict(required=True))
-    task = st.task(st.args.task)
+    task = tasks.get(st.args.task, st.params, st.root)
     metrics = load_metrics(task, st.params, st.root)
     cols = columns(task, st.params)
     table = {m: {c: r.get(c) for c in cols if r.get(c) is not None} for m, r in metrics.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from stages import paths
+from stages import paths, tasks
 from stages.io import derive_seed, seed_everything
 from stages.models import run
 from stages.stage import Stage
@@ -18,7 +18,7 @@ from stages.stage import Stage
 
 def main(argv=None):
     st = Stage("retrain", __doc__, argv, task=dict(required=True, help="a task of tasks: in params.yaml"))
-    task = st.task(st.args.task)
+    task = tasks.get(st.args.task, st.params, st.root)
     cfg = run.load_recipe(st.params, task.dataset)
     run.set_threads()
     device = run.init_distributed(cfg["gpus"], "stages.retrain") or st.device()

@@ -2,7 +2,7 @@
 
     st = Stage("unlearn", __doc__, argv, task=dict(required=True), method=dict(required=True))
     cfg = st.section("unlearn", SCHEMA)       # validated; a bad key stops the stage naming it
-    task = st.task(st.args.task)              # the task plugin, reading params.yaml
+    task = tasks.get(st.args.task, st.params)  # the task plugin (stages/tasks/<name>.py)
     ... library calls; outputs written through stages.paths and stages.io (atomic)
 """
 from __future__ import annotations
@@ -29,11 +29,6 @@ class Stage:
 
     def section(self, dotted: str, schema: dict) -> dict:
         return config.load(dotted, schema, self.params)
-
-    def task(self, name: str):
-        from stages import tasks
-
-        return tasks.get(name, self.params, self.root)
 
     def device(self):
         return pick_device(self.glob["device"])

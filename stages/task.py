@@ -10,7 +10,7 @@ Copies ``models/datasets/<dataset>/original.*`` to ``models/<task>/original.*``.
 """
 from __future__ import annotations
 
-from stages import paths
+from stages import paths, tasks
 from stages.io import copy_file, file_md5, write_json
 from stages.stage import Stage
 from stages.tasks.base import ROLES
@@ -38,7 +38,7 @@ def describe(task) -> dict:
 
 def main(argv=None):
     st = Stage("task", __doc__, argv, root=True, task=dict(required=True, help="a task of tasks: in params.yaml"))
-    task = st.task(st.args.task)
+    task = tasks.get(st.args.task, st.params, st.root)
     info = describe(task)
     for suffix in (".pt", ".json", "_preds.csv"):
         copy_file(paths.dataset_model(task.dataset, suffix, st.root), paths.model(task.name, "original", suffix, st.root))

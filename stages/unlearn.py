@@ -40,7 +40,7 @@ def method_settings(params: dict, name: str, Method, task: str) -> tuple[dict, i
 
 def main(argv=None):
     st = Stage("unlearn", __doc__, argv, task=dict(required=True), method=dict(required=True))
-    task = st.task(st.args.task)
+    task = tasks.get(st.args.task, st.params, st.root)
     name = st.args.method
     if name not in methods.names(st.params):
         raise config.ParamError(f"{methods.SECTION}.{name}: not in the method list")

@@ -49,11 +49,34 @@ def test_reinit_redraws_every_zero_and_keeps_others():
     pruned = pooled(m)
     reinit.reinit_zeros(m, torch.Generator().manual_seed(0))
     after = pooled(m)
-    assert not (after == 0).any()
+    weights = torch.cat([getattr(mod, n).detach().flatten() for mod, n in base.prunable(m) if n == "weight"])
+    assert not (weights == 0).any()  # every zeroed weight redrawn (biases: see the test below)
     keep = pruned != 0
     assert torch.equal(after[keep], pruned[keep])
     for mod, name in base.prunable(m):  # redrawn values within U(-1/sqrt(fan_in), 1/sqrt(fan_in))
         assert getattr(mod, name).abs().max() <= max(1 / mod.weight[0].numel() ** 0.5, pruned.abs().max()) + 1e-6
+
+
+def test_reinit_leaves_pruned_biases_at_zero_like_the_authors():
+    # issue 13 item 12: the authors' code redraws only pruned weights; a pruned bias (here every bias, forced to
+    # the smallest magnitudes) stays zero, and unpruned biases keep their values
+    m = tiny()
+    with torch.no_grad():
+        for mod, n in base.prunable(m):
+            if n == "bias":
+                mod.bias.fill_(1e-9)
+        m[3].bias[0] = 5.0  # large: survives the pruning
+    prune.global_prune(m, 0.5)
+    biases = [mod.bias for mod, n in base.prunable(m) if n == "bias"]
+    assert len(biases) == 3 and m[7].bias.item() == 0  # the last layer's bias is pruned too
+    before = [b.detach().clone() for b in biases]
+    reinit.reinit_zeros(m, torch.Generator().manual_seed(0))
+    for b0, b in zip(before, biases):
+        assert torch.equal(b, b0)
+    assert m[7].bias.item() == 0 and m[3].bias[0].item() == 5.0 and (m[3].bias[1:] == 0).all()
+    for mod, n in base.prunable(m):
+        if n == "weight":
+            assert not (mod.weight == 0).any()
 
 
 def test_confuse_transposes_exactly_and_adds_noise_of_requested_std():

@@ -213,6 +213,24 @@ def test_forgetting_legacy_pairwise_matches_double_loop():
     assert forgetting.forgetting(r, r, legacy_pairwise=True) < 1  # pairs of different samples
 
 
+def test_forgetting_legacy_reproduces_the_notebook_check_case():
+    # REFERENCE section 12 (issue 13 item 11): labels (n,) against Keras predictions (n, 1)
+    y, r, o = [20, 25, 28], [24, 30, 22], [20, 26, 35]
+    assert forgetting.forgetting_legacy(y, r, o, alpha=15) == pytest.approx(0.756954, abs=1e-6)
+    err_r, err_o = np.abs(np.subtract(y, r)), np.abs(np.subtract(y, o))
+    assert forgetting.forgetting(err_r, err_o, alpha=15) == pytest.approx(0.822455, abs=1e-6)
+    # the notebook's own expression, predictions shaped (n, 1) as Keras returns them
+    yy, rr, oo = np.array(y, float), np.array(r, float).reshape(-1, 1), np.array(o, float).reshape(-1, 1)
+    notebook = np.mean(np.exp(-np.abs(np.abs(yy - rr) - np.abs(yy - oo)) / 15))
+    assert forgetting.forgetting_legacy(yy, rr, oo) == pytest.approx(notebook)
+    # the all-pairs-of-errors variant is another quantity
+    assert forgetting.forgetting(err_r, err_o, legacy_pairwise=True) != pytest.approx(0.756954, abs=1e-4)
+    with pytest.raises(ValueError, match="shape"):
+        forgetting.forgetting_legacy([1.0, 2.0], [1.0], [1.0])
+    with pytest.raises(ValueError, match="alpha"):
+        forgetting.forgetting_legacy(y, r, o, alpha=0)
+
+
 def test_forgetting_validation():
     with pytest.raises(ValueError, match="absolute errors"):
         forgetting.forgetting([1.0, -1.0], [1.0, 1.0])

@@ -7,6 +7,19 @@ Layout (REFERENCE section 1)::
 
 Annotation line: ``<8-digit track id> <class> <x_tl> <y_tl> <x_br> <y_br> <flag>``. ``vehicie`` (a typo
 of the raw data) is read as ``vehicle``. Counts include every line, whatever its flag.
+
+Nothing is lost silently. With ``on_error="raise"`` every defect below is an error naming the file (and line);
+with ``on_error="skip"`` it is logged as a warning naming the file (and line) and counted in :class:`Report`:
+
+- a malformed annotation line (wrong field count, unknown class, non-integer, inverted or out-of-frame box):
+  the whole frame is excluded (a frame with one object fewer would carry a wrong count);
+- an annotation file that is not UTF-8 text (a UTF-8 byte-order mark at its start is tolerated and counted);
+- a date, clip or frame folder/file whose name does not follow the layout (with the number of frames it held);
+- a frame whose size is not the declared frame size (384 x 288 unless the caller declares another).
+
+In both modes a frame without annotation file (or an annotation file without frame) and an unreadable image
+(empty, not a JPEG, truncated, undecodable) are excluded with the reason, never counted as an empty frame.
+Hidden files (``.DS_Store``, macOS ``._*``) and hidden folders holding no frame are ignored and counted.
 """
 from __future__ import annotations
 
@@ -27,45 +40,86 @@ log = logging.getLogger(__name__)
 CLASSES = ("human", "bicycle", "motorcycle", "vehicle")
 ALIASES = {"vehicie": "vehicle"}
 FRAME_W, FRAME_H = 384, 288
+FRAME_HW = (FRAME_H, FRAME_W)
 DATE_RE = re.compile(r"^\d{8}$")
 CLIP_RE = re.compile(r"^clip_(\d+)_(\d{2})(\d{2})$")
 IMAGE_RE = re.compile(r"^image_(\d{4,})\.jpg$")
 ANNOT_RE = re.compile(r"^annotations_(\d{4,})\.txt$")
 ID_RE = re.compile(r"^\d{8}$")
+JPEG_START = b"\xff\xd8"
 JPEG_END = b"\xff\xd9"
 JPEG_TAIL = 64  # bytes at the end of a file searched for the JPEG end-of-image marker
+BOM = b"\xef\xbb\xbf"
+# JPEG start-of-frame markers (baseline, progressive, lossless ...): they carry the image height and width
+SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 class AnnotationError(ValueError):
-    """A malformed annotation line; the message names the file and line."""
+    """A malformed annotation line or file; the message names the file and line."""
+
+
+class LayoutError(ValueError):
+    """A date, clip or frame folder/file that does not follow the LTD layout; the message names the path."""
+
+
+class FrameSizeError(ValueError):
+    """A frame whose size is not the declared frame size; the message names the file."""
 
 
 @dataclass
 class Report:
     """What was excluded or corrected while reading, for the stage's statistics."""
 
-    skipped_lines: list = field(default_factory=list)        # "file:line: reason"
+    skipped_lines: list = field(default_factory=list)        # "file:line: reason", every bad line
+    bad_line_frames: list = field(default_factory=list)      # frames excluded because their file had a bad line
+    non_utf8_files: list = field(default_factory=list)       # annotation files that are not UTF-8 text
     missing_annotations: list = field(default_factory=list)  # frames without an annotation file
     orphan_annotations: list = field(default_factory=list)   # annotation files without a frame
-    bad_names: list = field(default_factory=list)            # files/folders not following the layout
-    unreadable_images: list = field(default_factory=list)
+    bad_names: list = field(default_factory=list)            # "path: reason; holds n frame(s)"
+    frames_in_bad_names: int = 0                             # frames held by those paths (frames/ tree)
+    annotations_in_bad_names: int = 0                        # annotation files held by them (annotations/ tree)
+    ignored_hidden: list = field(default_factory=list)       # hidden entries holding no frame (.DS_Store ...)
+    unreadable_images: list = field(default_factory=list)    # "file: reason"
+    wrong_size_images: list = field(default_factory=list)    # "file: frame is WxH, expected WxH"
+    utf8_bom: int = 0                                        # annotation files starting with a BOM (tolerated)
     typo_vehicie: int = 0
+    frames_examined: int = 0                                 # frames with image and annotation file (after stride)
 
     def summary(self) -> dict:
         return {
             "skipped_lines": len(self.skipped_lines),
+            "frames_with_bad_lines": len(self.bad_line_frames),
+            "non_utf8_annotations": len(self.non_utf8_files),
             "missing_annotations": len(self.missing_annotations),
             "orphan_annotations": len(self.orphan_annotations),
             "bad_names": len(self.bad_names),
+            "frames_in_bad_names": self.frames_in_bad_names,
+            "annotations_in_bad_names": self.annotations_in_bad_names,
+            "ignored_hidden": len(self.ignored_hidden),
             "unreadable_images": len(self.unreadable_images),
+            "unreadable_reasons": _reason_counts(self.unreadable_images),
+            "wrong_size_images": len(self.wrong_size_images),
+            "utf8_bom": self.utf8_bom,
             "typo_vehicie": self.typo_vehicie,
-            "examples": (self.skipped_lines + self.missing_annotations + self.orphan_annotations
-                         + self.bad_names + self.unreadable_images)[:20],
+            "examples": (self.bad_line_frames + self.skipped_lines + self.missing_annotations
+                         + self.orphan_annotations + self.bad_names + self.unreadable_images
+                         + self.wrong_size_images)[:20],
         }
 
 
-def parse_line(line: str, where: str) -> tuple:
-    """Parse one annotation line into (track_id, cls, x_tl, y_tl, x_br, y_br, flag); raise naming ``where``."""
+def _reason_counts(entries: list[str]) -> dict:
+    """{reason kind: count} of "file: reason (details)" entries, the kind being the text before any "(" or ","."""
+    out: dict[str, int] = {}
+    for e in entries:
+        kind = re.split(r"[(,]", e.rsplit(": ", 1)[-1], maxsplit=1)[0].strip()
+        out[kind] = out.get(kind, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def parse_line(line: str, where: str, frame_hw: tuple[int, int] = FRAME_HW) -> tuple:
+    """Parse one annotation line into (track_id, cls, x_tl, y_tl, x_br, y_br, flag); raise naming ``where``.
+
+    Boxes must lie inside the ``frame_hw`` (height, width) frame."""
     parts = line.split()
     if len(parts) != 7:
         raise AnnotationError(f"{where}: expected 7 fields, got {len(parts)}: {line.strip()!r}")
@@ -81,69 +135,162 @@ def parse_line(line: str, where: str) -> tuple:
         raise AnnotationError(f"{where}: non-integer box or flag: {line.strip()!r}") from None
     if x_tl >= x_br or y_tl >= y_br:
         raise AnnotationError(f"{where}: inverted or empty box {coords}")
-    if x_tl < 0 or y_tl < 0 or x_br > FRAME_W or y_br > FRAME_H:
-        raise AnnotationError(f"{where}: box {coords} outside the {FRAME_W}x{FRAME_H} frame")
+    h, w = frame_hw
+    if x_tl < 0 or y_tl < 0 or x_br > w or y_br > h:
+        raise AnnotationError(f"{where}: box {coords} outside the {w}x{h} frame")
     return int(tid), cls, x_tl, y_tl, x_br, y_br, flag
 
 
-def read_annotation_file(path: Path, on_error: str, report: Report) -> list[tuple]:
-    boxes = []
-    with open(path) as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                box = parse_line(line, f"{path}:{i}")
-            except AnnotationError as e:
-                if on_error == "raise":
-                    raise
-                log.warning("skipped %s", e)
-                report.skipped_lines.append(str(e))
-                continue
-            report.typo_vehicie += line.split()[1] == "vehicie"
-            boxes.append(box)
+def _decode_text(data: bytes, path: Path, report: Report) -> str:
+    """UTF-8 text of an annotation file (a leading byte-order mark is dropped); AnnotationError naming the file,
+    line and byte otherwise."""
+    skip = len(BOM) if data.startswith(BOM) else 0
+    try:
+        text = data[skip:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        pos = skip + e.start
+        line = data.count(b"\n", 0, pos) + 1
+        raise AnnotationError(f"{path}:{line}: not UTF-8 text (byte 0x{data[pos]:02x} at offset {pos})") from None
+    report.utf8_bom += bool(skip)
+    return text
+
+
+def read_annotation_file(path: Path, on_error: str, report: Report,
+                         frame_hw: tuple[int, int] = FRAME_HW) -> list[tuple] | None:
+    """The boxes of one annotation file. A bad line raises :class:`AnnotationError` (``on_error="raise"``) or, with
+    ``on_error="skip"``, is logged and listed, and the whole frame is excluded: the result is then None."""
+    data = Path(path).read_bytes()
+    try:
+        text = _decode_text(data, path, report)
+    except AnnotationError as e:
+        if on_error == "raise":
+            raise
+        log.warning("excluded frame of %s", e)
+        report.non_utf8_files.append(str(e))
+        report.skipped_lines.append(str(e))
+        report.bad_line_frames.append(str(e))
+        return None
+    boxes, bad, vehicie = [], [], 0
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            box = parse_line(line, f"{path}:{i}", frame_hw)
+        except AnnotationError as e:
+            if on_error == "raise":
+                raise
+            log.warning("bad line %s", e)
+            report.skipped_lines.append(str(e))
+            bad.append(str(e))
+            continue
+        vehicie += line.split()[1] == "vehicie"
+        boxes.append(box)
+    if bad:
+        msg = f"{bad[0]} ({len(bad)} bad line(s) in the file)"
+        log.warning("excluded frame: %s", msg)
+        report.bad_line_frames.append(msg)
+        return None
+    report.typo_vehicie += vehicie
     return boxes
 
 
-def _scan(root: Path, tree: str, name_re: re.Pattern, report: Report) -> dict:
+def _held(path: Path, suffix: str) -> int:
+    """How many files ending in ``suffix`` (any case) ``path`` is or holds (recursively)."""
+    if path.is_dir():
+        return sum(f.lower().endswith(suffix) for _, _, files in os.walk(path) for f in files)
+    return int(path.name.lower().endswith(suffix))
+
+
+def _bad_name(path: Path, reason: str, suffix: str, what: str, on_error: str, report: Report) -> None:
+    n = _held(path, suffix)
+    if path.name.startswith(".") and (n == 0 or not path.is_dir()):  # .DS_Store, macOS ._* metadata files
+        report.ignored_hidden.append(str(path))
+        log.info("ignored hidden entry %s", path)
+        return
+    msg = f"{path}: {reason}; holds {n} {what}"
+    if on_error == "raise":
+        raise LayoutError(msg + " (set data.ltd.on_error: skip to exclude it)")
+    log.warning("skipped %s", msg)
+    report.bad_names.append(msg)
+    if suffix == ".jpg":
+        report.frames_in_bad_names += n
+    else:
+        report.annotations_in_bad_names += n
+
+
+def _date_problem(name: str) -> str | None:
+    if not DATE_RE.match(name):
+        return "not a date folder (expected YYYYMMDD)"
+    try:
+        datetime.strptime(name, "%Y%m%d")
+    except ValueError:
+        return "not a valid calendar date (expected YYYYMMDD)"
+    return None
+
+
+def _clip_problem(name: str) -> str | None:
+    m = CLIP_RE.match(name)
+    if not m:
+        return "not a clip folder (expected clip_<n>_<HHMM>)"
+    if int(m.group(2)) > 23 or int(m.group(3)) > 59:
+        return "clip start time is not a valid HHMM"
+    return None
+
+
+def _scan(root: Path, tree: str, name_re: re.Pattern, on_error: str, report: Report) -> dict:
     """{(date, clip folder, frame number): path} for one of the two trees."""
+    suffix, what, expect = ((".jpg", "frame(s)", "image_<NNNN>.jpg") if tree == "frames"
+                            else (".txt", "annotation file(s)", "annotations_<NNNN>.txt"))
     found = {}
     base = root / tree
     if not base.is_dir():
         raise FileNotFoundError(f"{base}: no such folder (is data.ltd.root an LTD copy?)")
     for date in sorted(os.listdir(base)):
-        if not DATE_RE.match(date) or not (base / date).is_dir():
-            report.bad_names.append(str(base / date))
+        dpath = base / date
+        why = _date_problem(date) or (None if dpath.is_dir() else "not a folder")
+        if why:
+            _bad_name(dpath, why, suffix, what, on_error, report)
             continue
-        for clip in sorted(os.listdir(base / date)):
-            if not CLIP_RE.match(clip):
-                report.bad_names.append(str(base / date / clip))
+        for clip in sorted(os.listdir(dpath)):
+            cpath = dpath / clip
+            why = _clip_problem(clip) or (None if cpath.is_dir() else "not a folder")
+            if why:
+                _bad_name(cpath, why, suffix, what, on_error, report)
                 continue
-            for name in sorted(os.listdir(base / date / clip)):
+            for name in sorted(os.listdir(cpath)):
+                path = cpath / name
                 m = name_re.match(name)
-                if not m:
-                    report.bad_names.append(str(base / date / clip / name))
+                if not m or not path.is_file():
+                    _bad_name(path, f"not named {expect}" if not m else "not a file", suffix, what, on_error,
+                              report)
                     continue
-                found[(date, clip, int(m.group(1)))] = base / date / clip / name
+                key = (date, clip, int(m.group(1)))
+                if key in found:
+                    _bad_name(path, f"same frame number as {found[key].name}", suffix, what, on_error, report)
+                    continue
+                found[key] = path
     return found
 
 
-def read_annotations(root, on_error: str = "raise", frame_stride: int = 1, report: Report | None = None) -> pd.DataFrame:
-    """The per-frame table of an LTD copy: one row per frame that has both an image and an annotation file.
+def read_annotations(root, on_error: str = "raise", frame_stride: int = 1, report: Report | None = None,
+                     frame_hw: tuple[int, int] = FRAME_HW) -> pd.DataFrame:
+    """The per-frame table of an LTD copy: one row per frame that has both an image and a valid annotation file.
 
     Columns: file_name (relative to root), date (YYYY-MM-DD), clip (folder name), clip_id, frame (seconds since
     clip start), time (ISO capture time), id (as in the dataset's annotations.csv), the four class counts, and
     ``boxes``: a list of (track_id, cls, x_tl, y_tl, x_br, y_br, flag) per frame. Frames without an annotation
     file, and annotation files without a frame, are excluded and listed in ``report`` (never counted as empty).
-    ``frame_stride`` keeps every k-th frame of each clip. Malformed lines raise ``AnnotationError`` naming the
-    file and line, or with ``on_error="skip"`` are logged and listed in ``report``.
+    ``frame_stride`` keeps every k-th frame of each clip; boxes are checked against ``frame_hw`` (height, width).
+    Malformed lines, non-UTF-8 files and paths outside the layout raise an error naming the file (and line), or
+    with ``on_error="skip"`` are logged and listed in ``report``, the frame concerned being excluded.
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     root = Path(root)
+    frame_hw = tuple(frame_hw)
     report = Report() if report is None else report
-    frames = _scan(root, "frames", IMAGE_RE, report)
-    annots = _scan(root, "annotations", ANNOT_RE, report)
+    frames = _scan(root, "frames", IMAGE_RE, on_error, report)
+    annots = _scan(root, "annotations", ANNOT_RE, on_error, report)
     for key in sorted(set(frames) - set(annots)):
         report.missing_annotations.append(f"{frames[key]}: no annotation file")
     for key in sorted(set(annots) - set(frames)):
@@ -155,7 +302,10 @@ def read_annotations(root, on_error: str = "raise", frame_stride: int = 1, repor
         date, clip, frame = key
         if frame % frame_stride:
             continue
-        boxes = read_annotation_file(annots[key], on_error, report)
+        report.frames_examined += 1
+        boxes = read_annotation_file(annots[key], on_error, report, frame_hw)
+        if boxes is None:
+            continue
         m = CLIP_RE.match(clip)
         start = datetime.strptime(date + m.group(2) + m.group(3), "%Y%m%d%H%M")
         t = start + timedelta(seconds=frame)
@@ -186,47 +336,106 @@ def boxes_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(recs, columns=["row", "track_id", "cls", "x_tl", "y_tl", "x_br", "y_br", "flag"])
 
 
-def _reduce_flag(size_hw: tuple[int, int]) -> tuple[int, int]:
+def _reduce_flag(size_hw: tuple[int, int], frame_hw: tuple[int, int] = FRAME_HW) -> tuple[int, int]:
     """Largest JPEG DCT down-scaling (1, 2, 4, 8) that still decodes at least ``size_hw``: decoding is then cheaper."""
     for factor, flag in ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
                          (2, cv2.IMREAD_REDUCED_GRAYSCALE_2)):
-        if FRAME_H // factor >= size_hw[0] and FRAME_W // factor >= size_hw[1]:
+        if frame_hw[0] // factor >= size_hw[0] and frame_hw[1] // factor >= size_hw[1]:
             return factor, flag
     return 1, cv2.IMREAD_GRAYSCALE
 
 
-def load_frame(path, size_hw: tuple[int, int]) -> np.ndarray | None:
-    """Decode one frame and resize it to (H, W) uint8; None if unreadable or truncated."""
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(height, width) from a JPEG's start-of-frame header, without decoding; None if there is none."""
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:          # fill byte
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:   # markers without a length
+            i += 2
+            continue
+        if marker in SOF_MARKERS:
+            if i + 9 > n:
+                return None
+            return int.from_bytes(data[i + 5:i + 7], "big"), int.from_bytes(data[i + 7:i + 9], "big")
+        if marker in (0xDA, 0xD9):  # scan data or end of image before any frame header
+            return None
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return None
+
+
+def check_frame(data: bytes, frame_hw: tuple[int, int] = FRAME_HW) -> tuple[str | None, str | None]:
+    """(kind, reason) of what is wrong with a frame file's bytes before decoding: kind "unreadable" or
+    "wrong_size", or (None, None) if nothing is."""
+    if not data:
+        return "unreadable", "empty file (0 bytes)"
+    if not data.startswith(JPEG_START):
+        return "unreadable", f"not a JPEG (starts with {data[:4].hex(' ')})"
+    if JPEG_END not in data[-JPEG_TAIL:]:
+        # OpenCV would silently fill the missing part with grey
+        return "unreadable", f"truncated JPEG (no end-of-image marker, {len(data)} bytes)"
+    hw = jpeg_size(data)
+    if hw is None:
+        return "unreadable", "corrupt JPEG (no frame header)"
+    if tuple(hw) != tuple(frame_hw):
+        return "wrong_size", f"frame is {hw[1]}x{hw[0]}, expected {frame_hw[1]}x{frame_hw[0]}"
+    return None, None
+
+
+def read_frame(path, size_hw: tuple[int, int], frame_hw: tuple[int, int] = FRAME_HW):
+    """(uint8 (H, W) image resized to ``size_hw``, None) or (None, (kind, reason)) for an excluded frame."""
     try:
         data = Path(path).read_bytes()
-    except OSError:
-        return None
-    if JPEG_END not in data[-JPEG_TAIL:]:
-        return None  # truncated JPEG: OpenCV would silently fill the missing part with grey
-    _, flag = _reduce_flag(size_hw)
+    except OSError as e:
+        return None, ("unreadable", f"cannot be read ({e.strerror or e})")
+    kind, why = check_frame(data, frame_hw)
+    if kind:
+        return None, (kind, why)
+    _, flag = _reduce_flag(size_hw, frame_hw)
     img = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
     if img is None:
-        return None
+        return None, ("unreadable", "corrupt JPEG (cannot be decoded)")
     if img.shape != tuple(size_hw):
         img = cv2.resize(img, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA)
-    return img
+    return img, None
 
 
-def load_frames(root, file_names, size_hw, workers: int | None = None, progress: bool = True):
-    """Decode and resize frames in parallel (OpenCV releases the GIL). Returns (uint8 (N, 1, H, W), ok mask)."""
+def load_frame(path, size_hw: tuple[int, int], frame_hw: tuple[int, int] = FRAME_HW) -> np.ndarray | None:
+    """Decode one frame and resize it to (H, W) uint8; None if unreadable, truncated or of another size."""
+    return read_frame(path, size_hw, frame_hw)[0]
+
+
+def read_frames(root, file_names, size_hw, workers: int | None = None, progress: bool = True,
+                frame_hw: tuple[int, int] = FRAME_HW):
+    """Decode and resize frames in parallel (OpenCV releases the GIL).
+
+    Returns (uint8 (N, 1, H, W), problems): ``problems[i]`` is None for a good frame, else (kind, reason) with kind
+    ``unreadable`` (empty, not a JPEG, truncated, corrupt) or ``wrong_size`` (not ``frame_hw``)."""
     from tqdm import tqdm
 
     root = Path(root)
     out = np.zeros((len(file_names), 1, *size_hw), np.uint8)
-    ok = np.zeros(len(file_names), bool)
+    problems: list = [None] * len(file_names)
 
     def work(i):
-        img = load_frame(root / file_names[i], size_hw)
-        if img is not None:
+        img, problem = read_frame(root / file_names[i], size_hw, frame_hw)
+        if img is None:
+            problems[i] = problem
+        else:
             out[i, 0] = img
-            ok[i] = True
 
     with ThreadPoolExecutor(workers or os.cpu_count()) as ex:
         list(tqdm(ex.map(work, range(len(file_names))), total=len(file_names), disable=not progress,
                   desc="frames", mininterval=5))
-    return out, ok
+    return out, problems
+
+
+def load_frames(root, file_names, size_hw, workers: int | None = None, progress: bool = True,
+                frame_hw: tuple[int, int] = FRAME_HW):
+    """As :func:`read_frames`, returning (images, ok mask)."""
+    out, problems = read_frames(root, file_names, size_hw, workers, progress, frame_hw)
+    return out, np.array([p is None for p in problems], bool)

@@ -9,6 +9,13 @@ import pandas as pd
 from stages.data import arrays, ltd
 
 
+# what prepare_ltd read, excluded or corrected (prepare_report.json); a count absent from an older report reads 0
+INPUT_COUNTS = ("frames_read", "frames_kept", "skipped_lines", "frames_with_bad_lines", "non_utf8_annotations",
+                "missing_annotations", "orphan_annotations", "bad_names", "frames_in_bad_names",
+                "annotations_in_bad_names", "ignored_hidden", "unreadable_images", "wrong_size_images", "utf8_bom",
+                "typo_vehicie")
+
+
 def _mix(t: pd.DataFrame, forget_class: str) -> dict:
     has_f = t[forget_class] > 0
     has_o = (t[[c for c in ltd.CLASSES if c != forget_class]].sum(axis=1)) > 0
@@ -21,9 +28,7 @@ def compute(prepared_dir=arrays.task_dir("ltd")) -> tuple[dict, pd.DataFrame]:
     d = Path(prepared_dir)
     meta = arrays.load_meta("ltd", d.parent)
     report = pd.read_json(d / "prepare_report.json", typ="series").to_dict()
-    stats, hist = {"input": {k: report[k] for k in ("frames_read", "frames_kept", "skipped_lines",
-                                                   "missing_annotations", "orphan_annotations", "bad_names",
-                                                   "unreadable_images", "typo_vehicie")}}, []
+    stats, hist = {"input": {k: report.get(k, 0) for k in INPUT_COUNTS}}, []
     for split in arrays.SPLITS:
         t = pd.read_csv(d / f"{split}.csv")
         counts = t["y"].value_counts().sort_index()

@@ -26,19 +26,42 @@ def split_clips(frames: pd.DataFrame, ratios: dict[str, float]) -> pd.Series:
     return pd.Series([assign[(d, c)] for d, c in zip(frames["date"], frames["clip"])], index=frames.index)
 
 
+class TooSmall(ValueError):
+    """A split (or the rebalanced / augmented training set) is empty or smaller than the stage's minimum."""
+
+
+def check_size(what: str, size: int, minimum: int, key: str, unit: str = "frames", hint: str = "") -> None:
+    """Stop with a message naming ``what``, its ``size`` and the minimum (``key`` in params.yaml) when
+    ``size`` is 0 or below ``minimum`` (never below 1: an empty split always stops)."""
+    minimum = max(int(minimum), 1)
+    if size < minimum:
+        raise TooSmall(f"{what} has {size} {unit}, fewer than the minimum {minimum} ({key})"
+                       f"{'; ' + hint if hint else ''}")
+
+
 def rebalance(y: np.ndarray, high_percentile: float, high_keep: float, low_percentile: float, low_factor: int,
               seed: int) -> np.ndarray:
     """Row indices of the rebalanced training set (paper: sub-sample frequent high counts, up-sample rare low ones).
 
     Frames whose count is above the ``high_percentile``-th percentile are kept with probability ``high_keep``
-    (an exact share, drawn without replacement); frames below the ``low_percentile``-th percentile appear
-    ``low_factor`` times. The others appear once. Order: ascending row index.
+    (an exact share, drawn without replacement, at least one of them); frames below the ``low_percentile``-th
+    percentile appear ``low_factor`` times. The others appear once. Order: ascending row index.
+
+    The percentiles are counts that occur (numpy's ``inverted_cdf``: the smallest count c with at least p % of the
+    frames at or below c), not values interpolated between two counts. So at most ``100 - high_percentile`` % of
+    the frames are sub-sampled and fewer than ``low_percentile`` % up-sampled, at any split size: on a 2-frame
+    split with counts 1 and 3 both frames stay once (interpolation made 3 "high" and 1 "low", and the split
+    became the first frame twice). On a large split of integer counts both definitions agree.
     """
     y = np.asarray(y)
+    if len(y) == 0:
+        return np.zeros(0, np.int64)
     rng = np.random.default_rng(seed)
-    hi, lo = np.percentile(y, high_percentile), np.percentile(y, low_percentile)
+    hi = np.percentile(y, high_percentile, method="inverted_cdf")
+    lo = np.percentile(y, low_percentile, method="inverted_cdf")
     high = np.flatnonzero(y > hi)
-    keep_high = rng.choice(high, size=int(round(high_keep * len(high))), replace=False) if len(high) else high
+    n_keep = max(1, int(round(high_keep * len(high)))) if len(high) else 0
+    keep_high = rng.choice(high, size=n_keep, replace=False) if len(high) else high
     reps = np.ones(len(y), int)
     reps[high] = 0
     reps[keep_high] = 1

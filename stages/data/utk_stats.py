@@ -53,7 +53,10 @@ def compute(prepared_dir=PREPARED) -> dict:
     fg = meta["forget_group"]
     return {
         "files": {"seen": report["files_seen"], "faces": report["faces"],
-                  **{k: report[k]["count"] for k in DEFECTS}},
+                  **{k: report[k]["count"] for k in DEFECTS},
+                  # byte-identical images: groups and the copies beyond the first (each group in one split)
+                  "duplicate_groups": report.get("duplicates", {}).get("groups", 0),
+                  "duplicate_copies": report.get("duplicates", {}).get("extra_copies", 0)},
         "sizes": {"after_subsample": report["after_subsample"], "outside_age_range": report["outside_age_range"],
                   "dropped_unusable": report["dropped_unusable"]["count"], "kept": report["after_filter"],
                   **{s: int((~t[s]["augmented"]).sum()) for s in SPLITS},

@@ -4,11 +4,14 @@ A face file is named ``<age>_<gender>_<race>_<yyyymmddHHMMSSFFF>.jpg.chip.jpg`` 
 ``.jpg``). :func:`prepare` turns a folder of them into the compact format of :mod:`stages.data.arrays`:
 
 1. scan: every entry of the folder is classified: non-image file, name without a readable age,
-   unreadable / truncated / too small image (every image is decoded once, so all defects are
-   logged, counted and listed in the report, not only those that the subsample happens to draw);
+   unreadable (empty, not an image, truncated, corrupt) / too small image (every image is decoded once,
+   so all defects are logged, counted and listed with their reason in the report, not only those that the
+   subsample happens to draw); byte-identical images (same content hash) are grouped and listed;
 2. subsample ``subsample`` of the faces with a readable age, keeping the age distribution (thesis: 30 %);
 3. keep ages ``age_min`` .. ``age_max`` (inclusive) and drop the unusable images (the thesis' order);
-4. split train / val / test stratified by age;
+4. split train / val / test stratified by age, each group of byte-identical images as one unit (it lands
+   whole in one split, so the same face is never in train and test); a split (or the forget set) smaller
+   than ``min_split`` stops the stage with its name, size and the minimum;
 5. augment the training split only: every age below ``min_per_age`` samples is topped up with
    randomly rotated / shifted / zoomed / flipped copies of its images (torchvision), ages above untouched;
 6. forget groups: each row gets the index of the age interval containing it; rows of the selected
@@ -17,9 +20,12 @@ A face file is named ``<age>_<gender>_<race>_<yyyymmddHHMMSSFFF>.jpg.chip.jpg`` 
 Stratification ("dealing"): samples are ordered by age (random order within an age) and each in turn
 goes to the part furthest below its target share so far, so the part sizes are exact to one sample
 and every age (every run of consecutive samples) is split in the target proportions to within two.
+A group of byte-identical images is dealt as one unit (by its first image's age), so with duplicates these
+bounds hold in units, not images.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -33,7 +39,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from stages.config import Float, Int, List, ParamError, Str, load
-from stages.data import synth_utk
+from stages.data import splits, synth_utk
+from stages.data.splits import TooSmall  # noqa: F401  (re-exported: utkface.TooSmall)
 from stages.data.arrays import SPLITS, channel_stats
 from stages.io import atomic_dir, write_csv, write_json, write_npy
 
@@ -58,7 +65,10 @@ SCHEMA = {
     },
     "forget_groups": List(List(Int(min=0), length=2), min_len=1),
     "forget_group": Int(min=0),
+    "min_split": {"train": Int(min=1), "val": Int(min=1), "test": Int(min=1), "forget": Int(min=1)},
 }
+# Used when a caller's cfg has no min_split: the floor below which no later stage can run at all.
+DEFAULT_MIN_SPLIT = {"train": 2, "val": 1, "test": 1, "forget": 1}
 MAX_AGE = 150            # a larger number in the age field is a broken name, not an age
 TRUNCATION_WINDOW = 1024  # a JPEG must end with its EOI marker (FF D9) within this many bytes
 
@@ -81,6 +91,11 @@ def check_params(cfg: dict, key: str = "data.utk") -> dict:
         raise ParamError(f"{key}.forget_group = {cfg['forget_group']}: must index forget_groups "
                          f"(0..{len(groups) - 1})")
     return cfg
+
+
+def check_size(what: str, size: int, minimum: int, key: str, unit: str = "images", hint: str = "") -> None:
+    """:func:`stages.data.splits.check_size` counting images."""
+    splits.check_size(what, size, minimum, key, unit, hint)
 
 
 def load_params(params: dict | None = None) -> dict:
@@ -158,21 +173,28 @@ def is_image_name(name: str) -> bool:
 def decode(data: bytes) -> tuple[np.ndarray | None, str | None]:
     """RGB uint8 (H, W, 3) image from file bytes, or (None, reason)."""
     if not data:
-        return None, "empty file"
+        return None, "empty file (0 bytes)"
     if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-TRUNCATION_WINDOW:]:
         return None, "truncated JPEG (no end-of-image marker)"
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
-        return None, "cannot be decoded as an image"
+        if not data.startswith((b"\xff\xd8", b"\x89PNG")):
+            return None, f"not a JPEG or PNG image (starts with {data[:4].hex(' ')}), cannot be decoded"
+        return None, "corrupt image data, cannot be decoded"
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), None
 
 
 def read_image(path: str | os.PathLike) -> tuple[np.ndarray | None, str | None]:
+    return read_image_hashed(path)[:2]
+
+
+def read_image_hashed(path: str | os.PathLike) -> tuple[np.ndarray | None, str | None, str | None]:
+    """(image, reason, MD5 of the file's bytes): the hash groups byte-identical files (None if unreadable)."""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        return None, f"cannot be read: {e.strerror or e}"
-    return decode(data)
+        return None, f"cannot be read: {e.strerror or e}", None
+    return (*decode(data), hashlib.md5(data).hexdigest())
 
 
 def to_square(img: np.ndarray, size: int) -> np.ndarray:
@@ -190,7 +212,7 @@ def _workers() -> int:
 
 def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple[pd.DataFrame, dict]:
     """Classify every entry of ``root``. Returns one row per face whose age is readable (columns
-    file_name, age, gender, race, usable, problem) and the counts / lists for the report."""
+    file_name, age, gender, race, usable, problem, md5) and the counts / lists for the report."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"data.utk.root = {str(root)!r}: no such folder")
@@ -213,23 +235,27 @@ def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple
         rows.append({"file_name": name, **fields._asdict()})
 
     def check(name):
-        img, why = read_image(root / name)
+        img, why, digest = read_image_hashed(root / name)
         if img is not None and min(img.shape[:2]) < min_size:
-            return "too_small", f"{img.shape[1]}x{img.shape[0]} < min_size {min_size}"
-        return ("unreadable", why) if img is None else (None, None)
+            return "too_small", f"{img.shape[1]}x{img.shape[0]} < min_size {min_size}", digest
+        return ("unreadable", why, digest) if img is None else (None, None, digest)
 
     with ThreadPoolExecutor(_workers()) as pool:
         names = [r["file_name"] for r in rows]
         results = list(tqdm(pool.map(check, names, chunksize=64), total=len(names), desc="scan utk",
                             disable=not progress, mininterval=5))
     unreadable, too_small = [], []
-    for r, (kind, why) in zip(rows, results):
-        r["usable"], r["problem"] = kind is None, why
+    for r, (kind, why, digest) in zip(rows, results):
+        r["usable"], r["problem"], r["md5"] = kind is None, why, digest
         if kind:
             (unreadable if kind == "unreadable" else too_small).append({"file": r["file_name"], "reason": why})
             log.warning("%s: %s; excluded", root / r["file_name"], why)
-    faces = pd.DataFrame(rows, columns=["file_name", "age", "gender", "race", "usable", "problem"])
+    faces = pd.DataFrame(rows, columns=["file_name", "age", "gender", "race", "usable", "problem", "md5"])
     faces[["gender", "race"]] = faces[["gender", "race"]].astype("Int64")
+    dups = duplicate_groups(faces[faces["usable"]])
+    for g in dups:
+        log.warning("byte-identical images (kept together in one split): %s%s", ", ".join(g["files"]),
+                    "; their names give different ages" if len(set(g["ages"])) > 1 else "")
     report = {
         "root": str(root), "files_seen": len(entries), "faces": len(faces),
         "non_image": {"count": len(non_image), "files": non_image},
@@ -237,8 +263,21 @@ def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple
         "bad_names": {"count": len(bad_names), "files": bad_names},
         "unreadable": {"count": len(unreadable), "files": unreadable},
         "too_small": {"count": len(too_small), "files": too_small},
+        "duplicates": {"groups": len(dups), "files": sum(len(g["files"]) for g in dups),
+                       "extra_copies": sum(len(g["files"]) - 1 for g in dups), "list": dups},
     }
     return faces, report
+
+
+def duplicate_groups(faces: pd.DataFrame) -> list[dict]:
+    """Groups of rows with the same content hash (byte-identical files): [{"files": [...], "ages": [...]}],
+    files in name order, groups in the order of their first file."""
+    groups = []
+    for _, g in faces.groupby("md5", sort=False):
+        if len(g) > 1:
+            g = g.sort_values("file_name")
+            groups.append({"files": g["file_name"].tolist(), "ages": [int(a) for a in g["age"]]})
+    return sorted(groups, key=lambda g: g["files"][0])
 
 
 def load_images(root: str | os.PathLike, names: Sequence[str], size: int, progress: bool = True) -> np.ndarray:
@@ -282,6 +321,15 @@ def stratified_parts(ages: np.ndarray, shares: Sequence[float], rng: np.random.G
     parts = np.empty(len(ages), np.int64)
     parts[order] = deal(len(ages), shares)
     return parts
+
+
+def grouped_parts(ages: np.ndarray, keys, shares: Sequence[float], rng: np.random.Generator) -> np.ndarray:
+    """As :func:`stratified_parts`, but samples with equal ``keys`` (content hashes of byte-identical images) form
+    one unit that lands whole in one part: the units are dealt by their first sample's age. Without equal keys
+    the result is exactly :func:`stratified_parts`'s."""
+    codes = pd.factorize(np.asarray(keys, dtype=object))[0]
+    first = np.unique(codes, return_index=True)[1]  # first sample of each unit, in sample order
+    return stratified_parts(np.asarray(ages)[first], shares, rng)[codes]
 
 
 def subsample(ages: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -385,9 +433,20 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
     if kept.empty:
         raise ValueError(f"no usable face aged {cfg['age_min']}..{cfg['age_max']} after subsampling")
     shares = [cfg["split"][s] for s in SPLITS]
-    part = stratified_parts(kept["age"].to_numpy(), shares, rng_split)
+    part = grouped_parts(kept["age"].to_numpy(), kept["md5"].to_numpy(), shares, rng_split)
+    dup_sizes = kept.groupby("md5").size()
 
     groups, fg = cfg["forget_groups"], cfg["forget_group"]
+    # too little data stops here, before any image is loaded, naming the split, its size and the minimum
+    mins = {**DEFAULT_MIN_SPLIT, **(cfg.get("min_split") or {})}
+    hint = (f"{len(kept)} usable faces aged {cfg['age_min']}..{cfg['age_max']} after the {cfg['subsample']:.0%} "
+            f"subsample, split {cfg['split']}: use a larger folder or lower the minimum")
+    for k, split in enumerate(SPLITS):
+        check_size(f"data.utk: split '{split}'", int((part == k).sum()), mins[split], f"data.utk.min_split.{split}",
+                   unit="images", hint=hint)
+    n_forget = int((group_index(kept["age"].to_numpy()[part == 0], groups) == fg).sum())
+    check_size(f"data.utk: the forget set (training images aged {interval_label(groups, fg)})", n_forget,
+               mins["forget"], "data.utk.min_split.forget", unit="images", hint=hint)
     tables, arrays_ = {}, {}
     for k, split in enumerate(SPLITS):
         t = kept[part == k].sort_values("file_name").reset_index(drop=True)[["file_name", "age", "gender", "race"]]
@@ -395,6 +454,8 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
         tables[split] = t.assign(augmented=False, source=t["file_name"])
     before = {s: age_hist(tables[s]["age"]) for s in SPLITS}
     arrays_["train"], tables["train"] = augment(arrays_["train"], tables["train"], cfg["augment"], aug_seed)
+    check_size("data.utk: the augmented training split", len(tables["train"]), mins["train"],
+               "data.utk.min_split.train", unit="images")
     missing = [a for a in range(cfg["age_min"], cfg["age_max"] + 1) if a not in before["train"]]
     if missing and cfg["augment"]["min_per_age"] > 0:
         log.warning("ages without any training image (cannot be augmented): %s", missing)
@@ -414,6 +475,9 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
         "dropped_unusable": {"count": len(dropped), "files": dropped["file_name"].tolist()},
         "after_filter": len(kept),
         "split_sizes": {s: int((part == k).sum()) for k, s in enumerate(SPLITS)},
+        # groups of byte-identical images among the split faces, each placed whole in one split
+        "duplicates_split_together": {"groups": int((dup_sizes > 1).sum()),
+                                      "images": int(dup_sizes[dup_sizes > 1].sum())},
         "split_sizes_augmented": {s: len(tables[s]) for s in SPLITS},
         "augmented_copies": int(train["augmented"].sum()),
         "ages_without_train_images": missing,

@@ -4,9 +4,7 @@ The method list is ``unlearn.methods`` in params.yaml (name -> the method's own 
 """
 from __future__ import annotations
 
-import importlib
-
-from stages import config
+from stages import config, registry
 
 SECTION = "unlearn.methods"
 
@@ -20,10 +18,4 @@ def names(params: dict | None = None) -> list[str]:
 
 
 def get(name: str):
-    try:
-        module = importlib.import_module(f"stages.methods.{name}")
-    except ModuleNotFoundError as e:
-        if e.name != f"stages.methods.{name}":
-            raise
-        raise config.ParamError(f"{SECTION}.{name}: unknown unlearning method (no module stages/methods/{name}.py)") from e
-    return module.Method
+    return registry.find("methods", name, "Method", f"{SECTION}.{name}", "unlearning method")

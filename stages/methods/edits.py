@@ -29,8 +29,13 @@ def global_prune(model: nn.Module, amount: float) -> None:
 
 @torch.no_grad()
 def reinit_zeros(model: nn.Module, gen: torch.Generator) -> None:
-    """Redraw every zero of the pool from U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    """Redraw every zero weight of the pool from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    As the authors' code (REFERENCE section 3: "every zeroed weight redrawn"): only the Conv2d/Linear weights are
+    redrawn; a bias zeroed by the pruning stays at zero (the fine-tune may move it again)."""
     for module, name in prunable(model):
+        if name != "weight":
+            continue
         p = getattr(module, name)
         fan_in = module.weight[0].numel()  # in_channels * kernel area (Conv2d) or in_features (Linear)
         bound = 1.0 / math.sqrt(fan_in)

@@ -5,9 +5,7 @@ Each task is a module ``stages/tasks/<name>.py`` defining ``class Task`` (see :m
 """
 from __future__ import annotations
 
-import importlib
-
-from stages import config
+from stages import config, registry
 from stages.config import Str
 
 SECTION = "tasks"
@@ -22,13 +20,7 @@ def names(params: dict | None = None) -> list[str]:
 
 
 def task_class(name: str):
-    try:
-        module = importlib.import_module(f"stages.tasks.{name}")
-    except ModuleNotFoundError as e:
-        if e.name != f"stages.tasks.{name}":
-            raise
-        raise config.ParamError(f"{SECTION}.{name}: unknown task (no module stages/tasks/{name}.py)") from e
-    return module.Task
+    return registry.find("tasks", name, "Task", f"{SECTION}.{name}", "task")
 
 
 def get(name: str, params: dict | None = None, root="."):

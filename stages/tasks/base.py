@@ -23,7 +23,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import torch
 
 from stages import paths
 from stages.data import arrays
@@ -145,18 +144,21 @@ class Task:
     def init_output(self, model, train_y) -> None:
         """Optional head initialisation before training from scratch."""
 
-    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # torch is imported where it is used, so that the light stages (evaluate, report, ...) start without it
+    def loss(self, out, y):
         """Training loss of a batch (scalar)."""
         raise NotImplementedError
 
-    def per_sample_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def per_sample_loss(self, out, y):
         raise NotImplementedError
 
     def val_score(self, pred: np.ndarray, y: np.ndarray) -> float:
         """Model selection on validation (lower is better)."""
         raise NotImplementedError
 
-    def target_tensor(self, y) -> torch.Tensor:
+    def target_tensor(self, y):
+        import torch
+
         return torch.as_tensor(np.asarray(y, np.float32))
 
     # ------------------------------------------------------------------ evaluation (subclasses)
@@ -192,7 +194,6 @@ class Task:
 class RegressionTask(Task):
     """One scalar output; loss ``train.<dataset>.loss`` (mse | mae); model selection on validation MAE."""
     VAL_METRIC = "val_mae"
-    LOSSES = {"mse": torch.nn.functional.mse_loss, "mae": torch.nn.functional.l1_loss}
 
     @property
     def recipe(self) -> dict:
@@ -206,7 +207,9 @@ class RegressionTask(Task):
         model.init_output(float(np.mean(train_y)))
 
     def loss(self, out, y):
-        return self.LOSSES[self.recipe["loss"]](out, y)
+        from torch.nn import functional as F
+
+        return (F.l1_loss if self.recipe["loss"] == "mae" else F.mse_loss)(out, y)
 
     def per_sample_loss(self, out, y):
         d = out - y

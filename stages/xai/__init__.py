@@ -2,9 +2,7 @@
 ``explainers:`` in params.yaml."""
 from __future__ import annotations
 
-import importlib
-
-from stages import config
+from stages import config, registry
 from stages.config import Choice, Int, Section
 
 SECTION = "explainers"
@@ -19,15 +17,7 @@ def names(params: dict | None = None) -> list[str]:
 
 
 def get(name: str):
-    try:
-        module = importlib.import_module(f"stages.xai.{name}")
-    except ModuleNotFoundError as e:
-        if e.name != f"stages.xai.{name}":
-            raise
-        raise config.ParamError(f"{SECTION}: unknown explainer {name!r} (no module stages/xai/{name}.py)") from e
-    if not hasattr(module, "Explainer"):
-        raise config.ParamError(f"{SECTION}: stages/xai/{name}.py defines no Explainer class")
-    return module.Explainer
+    return registry.find("xai", name, "Explainer", SECTION, f"explainer {name!r}")
 
 
 def explain_schema(params: dict) -> dict:

@@ -1,0 +1,22 @@
+"""Finding a plugin by name: module ``stages/<package>/<name>.py`` and its class (shared by tasks, methods and
+explainers)."""
+from __future__ import annotations
+
+import importlib
+
+from stages.config import ParamError
+
+
+def find(package: str, name: str, attr: str, key: str, what: str):
+    """Class ``attr`` of module ``stages.<package>.<name>``; a missing module or class is a ParamError naming
+    ``key`` (the params.yaml entry that asked for it)."""
+    module_name = f"stages.{package}.{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name != module_name:
+            raise
+        raise ParamError(f"{key}: unknown {what} (no module stages/{package}/{name}.py)") from e
+    if not hasattr(module, attr):
+        raise ParamError(f"{key}: stages/{package}/{name}.py defines no {attr} class")
+    return getattr(module, attr)
