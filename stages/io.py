@@ -92,10 +92,16 @@ def save_figure(path, fig) -> None:
 
 
 def save_torch(path, obj) -> None:
+    """torch.save through a buffer: the archive's inner folder is then always ``archive/`` (saving to a path names
+    it after the temporary file), so the same object gives the same bytes."""
+    import io
+
     import torch
 
+    buf = io.BytesIO()
+    torch.save(obj, buf)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(buf.getvalue())
 
 
 def derive_seed(seed: int, *parts) -> int:

@@ -68,6 +68,12 @@ def xai_metrics(task: str, explainer: str, root=".") -> Path:
     return reports(task, root) / "xai" / f"{explainer}.json"
 
 
+def timing(owner: str, name: str, root=".") -> Path:
+    """Measured wall time of model ``name`` (owner: its task, or the dataset for an Original). Not a DVC output:
+    times differ from run to run, so nothing DVC caches or compares holds them."""
+    return Path(root) / "reports" / owner / "timings" / f"{name}.json"
+
+
 def data_reports(root=".") -> Path:
     """Statistics of the prepared datasets (stage split_stats)."""
     return Path(root) / "reports" / "data"

@@ -27,7 +27,8 @@ def main(argv=None):
     data = task.training_data("retrain", "retain")
     spec, members, fits = run.train_from_scratch(task, data, cfg, device, seed, st.log)
     if run.is_rank0():
-        out = run.outputs(paths.model(task.name, "retrain"), paths.curve(task.name, "retrain"))
+        out = run.outputs(paths.model(task.name, "retrain"), paths.curve(task.name, "retrain"),
+                          paths.timing(task.name, "retrain"))
         meta = run.save(task, out, spec, members, fits, device, {"train": cfg, "seed": st.glob["seed"]},
                         extra={"name": "retrain"})
         st.log.info("%s/retrain: %.1f s, %.0f images/s, best %s %s", task.name, meta["wall_time_s"],

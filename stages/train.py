@@ -28,7 +28,7 @@ def main(argv=None):
     seed_everything(seed)
     spec, members, fits = run.train_from_scratch(task, task.training_data("original"), cfg, device, seed, st.log)
     if run.is_rank0():
-        out = run.outputs(paths.dataset_model(ds), paths.curve(ds, "original"))
+        out = run.outputs(paths.dataset_model(ds), paths.curve(ds, "original"), paths.timing(ds, "original"))
         meta = run.save(task, out, spec, members, fits, device, {"train": cfg, "seed": st.glob["seed"]},
                         extra={"name": "original"})
         st.log.info("%s/original: %.1f s, %.0f images/s, best %s %s", ds, meta["wall_time_s"], meta["images_per_s"],

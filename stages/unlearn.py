@@ -66,7 +66,7 @@ def main(argv=None):
         method.edit(m, ctx.gen)
         fits.append(method.fit(m, run.member_seed(seed, k), log=st.log))
         members.append(m)
-    out = run.outputs(paths.model(task.name, name), paths.curve(task.name, name))
+    out = run.outputs(paths.model(task.name, name), paths.curve(task.name, name), paths.timing(task.name, name))
     meta = run.save(task, out, ckpt["spec"], members, fits, device,
                     {"unlearn": {name: own, task.name: {**recipe_cfg, "epochs": recipe.epochs}},
                      "train": shared, "seed": st.glob["seed"]}, extra={"name": name, "method": name, "data": Method.data})

@@ -254,3 +254,22 @@ def test_two_tasks_share_a_dataset_and_its_original(project, monkeypatch):
     assert a["original_md5"] == b["original_md5"] == _md5("models/datasets/ltd/original.pt")
     tr = tasks.get("ltd_vehicle", config.read_params()).table("train")
     assert b["forget_rows"] == np.flatnonzero(tr["vehicle"].to_numpy() > 0).tolist()
+
+
+def test_training_and_unlearning_outputs_are_byte_identical(project):
+    """Same params, same bytes: every cached output of train, task and unlearn, twice; times live elsewhere."""
+    from stages import task, train, unlearn
+
+    files = ["models/datasets/ltd/original.pt", "models/datasets/ltd/original.json",
+             "models/datasets/ltd/original_preds.csv", "reports/ltd/curves/original.csv", "data/tasks/ltd/task.json",
+             "models/ltd/original.pt", "models/ltd/finetune.pt", "models/ltd/finetune.json",
+             "models/ltd/finetune_preds.csv", "reports/ltd/curves/finetune.csv"]
+    runs = []
+    for _ in range(2):
+        train.main(["--dataset", "ltd"])
+        task.main(["--task", "ltd"])
+        unlearn.main(["--task", "ltd", "--method", "finetune"])
+        runs.append({f: _md5(f) for f in files})
+    assert runs[0] == runs[1]
+    timing = json.load(open("reports/ltd/timings/finetune.json"))
+    assert timing["wall_time_s"] > 0 and "wall_time_s" not in json.load(open("models/ltd/finetune.json"))

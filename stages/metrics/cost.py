@@ -18,6 +18,18 @@ def _value(meta: dict, key: str, name: str, positive: bool) -> float:
     return float(v)
 
 
+def steps_ratio(unlearn_meta: dict, retrain_meta: dict) -> float:
+    """Optimizer steps of the unlearning run as a fraction of Retrain's (deterministic)."""
+    return (_value(unlearn_meta, "optimizer_steps", "unlearn_meta", positive=False)
+            / _value(retrain_meta, "optimizer_steps", "retrain_meta", positive=True))
+
+
+def time_ratio(unlearn_timing: dict, retrain_timing: dict) -> float:
+    """Measured wall time as a fraction of Retrain's (varies from run to run)."""
+    return (_value(unlearn_timing, "wall_time_s", "unlearn_timing", positive=False)
+            / _value(retrain_timing, "wall_time_s", "retrain_timing", positive=True))
+
+
 def cost_ratio(unlearn_meta: dict, retrain_meta: dict) -> dict[str, float]:
     """Unlearning wall time and optimizer steps as fractions of Retrain's.
 

@@ -124,28 +124,34 @@ def predictions(task, model: torch.nn.Module, device) -> pd.DataFrame:
 
 def save(task, out: dict, spec: dict, members: list, fits: list[dict], device, params: dict,
          extra: dict | None = None) -> dict:
-    """Write the model's outputs; ``out`` maps pt / json / preds / curve to paths."""
+    """Write the model's outputs; ``out`` maps pt / json / preds / curve / timing to paths.
+
+    Everything DVC caches is a function of the inputs (same params, same bytes): the measured wall time goes to
+    ``out["timing"]`` only, a file outside DVC's outputs."""
     model = resnet.Ensemble(members).to(device).eval()
     meta = {
         "task": task.name, "dataset": task.dataset, "params": params, "device": str(device),
-        "host": platform.node(), "torch": str(torch.__version__),
-        "wall_time_s": round(sum(f["seconds"] for f in fits), 3),
+        "torch": str(torch.__version__),
         "optimizer_steps": int(sum(f["steps"] for f in fits)),
         "images_seen": int(sum(f["images"] for f in fits)),
-        "images_per_s": round(sum(f["images"] for f in fits) / max(sum(f["seconds"] for f in fits), 1e-9), 1),
         "epochs_run": [len(f["history"]) for f in fits], "best_epochs": [f["best_epoch"] for f in fits],
         "val_metric": fits[0]["val_metric"],
         "best_val": [round(float(f["best_val"]), 6) for f in fits],
         "history": [f["history"] for f in fits], **(extra or {}),
     }
+    seconds = sum(f["seconds"] for f in fits)
+    timing = {"wall_time_s": round(seconds, 3), "images_per_s": round(meta["images_seen"] / max(seconds, 1e-9), 1),
+              "device": str(device), "host": platform.node()}
     resnet.save_checkpoint(out["pt"], spec, members, meta)
     write_json(out["json"], {k: v for k, v in meta.items() if k != "history"})
     write_csv(out["preds"], predictions(task, model, device), float_format="%.6f")
     write_csv(out["curve"], curves(fits))
-    return meta
+    write_json(out["timing"], timing)
+    return {**meta, **timing}
 
 
-def outputs(model_path: Path, curve: Path) -> dict:
-    """The four output paths of a model whose weights go to ``model_path`` (…/<name>.pt)."""
+def outputs(model_path: Path, curve: Path, timing: Path) -> dict:
+    """The output paths of a model whose weights go to ``model_path`` (…/<name>.pt)."""
     stem = str(model_path)[: -len(".pt")]
-    return {"pt": model_path, "json": Path(stem + ".json"), "preds": Path(stem + "_preds.csv"), "curve": curve}
+    return {"pt": model_path, "json": Path(stem + ".json"), "preds": Path(stem + "_preds.csv"), "curve": curve,
+            "timing": timing}

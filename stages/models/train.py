@@ -180,8 +180,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
         train_loss = float(total) / max(count, 1)
         val_pred = predict(model, val_x, meta, device)
         score = val_score(val_pred, val_y)
-        history.append({"epoch": epoch, "train_loss": train_loss, val_metric: score,
-                        "seconds": round(time.time() - t0, 3)})
+        history.append({"epoch": epoch, "train_loss": train_loss, val_metric: score})
         if log:
             log.info("epoch %d: train loss %.4f, %s %.4f", epoch, train_loss, val_metric, score)
         if score < best:
