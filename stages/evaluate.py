@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages import paths, tasks
-from stages.config import Choice, Float, Int
-from stages.io import read_json, write_csv, write_json
+from stages import tasks
+from stages.core import paths
+from stages.core.config import Choice, Float, Int
+from stages.core.io import read_json, write_csv, write_json
 from stages.metrics import cost, families
-from stages.stage import Stage
+from stages.core.stage import Stage
 
 SCHEMA = {"alpha": Float(min=0, min_open=True), "mia_seed": Int(min=0), "mia_splits": Int(min=2),
           "loss": Choice("abs", "squared"), "hist_bins": Int(min=2)}

@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from stages import paths, tasks, xai
+from stages import tasks, xai
+from stages.core import paths
 from stages.data.arrays import normalize
-from stages.io import seed_everything, write_json, write_npy
+from stages.core.io import seed_everything, write_json, write_npy
 from stages.models.resnet import load_checkpoint
-from stages.stage import Stage
+from stages.core.stage import Stage
 
 
 def main(argv=None):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages import methods, paths, tasks, xai
-from stages.io import save_figure, write_json
+from stages import methods, tasks, xai
+from stages.core import paths
+from stages.core.io import save_figure, write_json
 from stages.metrics import coverage
-from stages.stage import Stage
+from stages.core.stage import Stage
 from stages.xai.figures import diff_grid, heatmap_grid
 
 REFERENCE = "original"

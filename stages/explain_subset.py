@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages import paths, tasks, xai
-from stages.io import write_csv, write_npy
-from stages.stage import Stage
-from stages.tasks import selection as subset
+from stages import tasks, xai
+from stages.core import paths
+from stages.core.io import write_csv, write_npy
+from stages.core.stage import Stage
+from stages.tasks import base as subset
 
 
 def main(argv=None):

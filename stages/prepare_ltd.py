@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stages import config, paths
-from stages.config import Choice, Float, Int, List, Section, Str
+from stages.core import config, paths
+from stages.core.config import Choice, Float, Int, List, Section, Str
 from stages.data import arrays, ltd, splits
-from stages.io import atomic_dir, setup_logging, write_csv, write_json, write_npy
-from stages.stage import Stage
+from stages.core.io import atomic_dir, setup_logging, write_csv, write_json, write_npy
+from stages.core.stage import Stage
 
 SCHEMA = {
     "synth": Section(),

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 
-from stages import paths
+from stages.core import paths
 from stages.data import utkface
-from stages.stage import Stage
+from stages.core.stage import Stage
 
 
 def main(argv=None) -> None:

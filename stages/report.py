@@ -17,11 +17,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from stages import methods, paths, tasks, xai  # noqa: E402
+from stages import methods, tasks, xai  # noqa: E402
+from stages.core import paths
 from stages.metrics import cost, published  # noqa: E402
-from stages.io import read_json, save_figure, write_json, write_text  # noqa: E402
-from stages.stage import Stage  # noqa: E402
-from stages.tables import fmt, markdown_table  # noqa: E402
+from stages.core.io import read_json, save_figure, write_json, write_text  # noqa: E402
+from stages.core.stage import Stage  # noqa: E402
+from stages.core.tables import fmt, markdown_table  # noqa: E402
 
 # wall-time figures vary from run to run: shown in table.md, kept out of summary.json (the DVC metrics), so that
 # two runs of the same params on the same machine give an identical summary.json

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import torch
 
-from stages import paths, tasks
-from stages.io import derive_seed, seed_everything
+from stages import tasks
+from stages.core import paths
+from stages.core.io import derive_seed, seed_everything
 from stages.models import run
-from stages.stage import Stage
+from stages.core.stage import Stage
 
 
 def main(argv=None):

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stages import paths
+from stages.core import paths
 from stages.data import ltd_stats, utk_stats
-from stages.io import save_figure, write_csv, write_json
-from stages.stage import Stage
+from stages.core.io import save_figure, write_csv, write_json
+from stages.core.stage import Stage
 
 
 def main(argv=None):

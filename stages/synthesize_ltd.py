@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 
-from stages import config
-from stages.config import Float, Int, ParamError, Str
+from stages.core import config
+from stages.core.config import Float, Int, ParamError, Str
 from stages.data.synth_ltd import SynthConfig, parse_day, summary_line, write_dataset
-from stages.stage import Stage
+from stages.core.stage import Stage
 
 SECTION = "data.ltd.synth"
 SCHEMA = {

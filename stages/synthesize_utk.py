@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from stages.data import synth_utk
-from stages.stage import Stage
+from stages.core.stage import Stage
 
 
 def main(argv=None) -> None:

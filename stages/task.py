@@ -10,9 +10,10 @@ Copies ``models/datasets/<dataset>/original.*`` to ``models/<task>/original.*``.
 """
 from __future__ import annotations
 
-from stages import paths, tasks
-from stages.io import copy_file, file_md5, write_json
-from stages.stage import Stage
+from stages import tasks
+from stages.core import paths
+from stages.core.io import copy_file, file_md5, write_json
+from stages.core.stage import Stage
 from stages.tasks.base import ROLES
 
 MIN_ROWS = {"retain": 2, "forget": 1, "full": 2, "val": 1, "test": 1, "heldout_like_forget": 1}

@@ -13,13 +13,14 @@ import copy
 
 import torch
 
-from stages import config, methods, paths, tasks
-from stages.config import Choice, Float, Int, Section
-from stages.io import derive_seed, seed_everything
+from stages import methods, tasks
+from stages.core import config, paths
+from stages.core.config import Choice, Float, Int, Section
+from stages.core.io import derive_seed, seed_everything
 from stages.methods.base import Context
 from stages.models import resnet, run
 from stages.models.train import Recipe
-from stages.stage import Stage
+from stages.core.stage import Stage
 
 RECIPE = {  # unlearn.<task>
     "epochs": Int(min=1), "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"),

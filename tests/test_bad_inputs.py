@@ -19,7 +19,7 @@ import pytest
 from stages import prepare_ltd
 from stages.data import ltd, splits, synth_utk, utkface
 from stages.data.arrays import SPLITS
-from stages.io import atomic_dir
+from stages.core.io import atomic_dir
 from tests.conftest import LTD_EXAMPLE
 from tests.test_ltd import GOOD, write_tree
 

@@ -1,9 +1,10 @@
 import pytest
 import yaml
 
-from stages import config, methods, prepare_ltd, tasks, train, unlearn, xai
+from stages import methods, prepare_ltd, tasks, train, unlearn, xai
+from stages.core import config
 from stages.models import run
-from stages.config import Choice, Float, Int, List, ParamError
+from stages.core.config import Choice, Float, Int, List, ParamError
 
 
 def test_unknown_key_named():

@@ -115,4 +115,4 @@ def test_the_closure_follows_imports():
     """The closure itself: stages.unlearn reaches the methods base through stages.methods.base."""
     files = {str(f.relative_to(ROOT)) for f in closure("stages.unlearn", {"stages.methods.confuse"})}
     assert {"stages/unlearn.py", "stages/methods/base.py", "stages/methods/confuse.py", "stages/models/train.py",
-            "stages/config.py", "stages/__init__.py"} <= files
+            "stages/core/config.py", "stages/__init__.py"} <= files

@@ -8,10 +8,11 @@ import pytest
 import torch
 import yaml
 
-from stages import config, explain, explain_report, explain_subset
+from stages import explain, explain_report, explain_subset
+from stages.core import config
 from stages.models.resnet import build, save_checkpoint
 from stages.xai.figures import diff_grid, to_sum1
-from stages.tasks.selection import kind, select_by_group, select_mixed, subset_boxes
+from stages.tasks.base import kind, select_by_group, select_mixed, subset_boxes
 
 OTHERS = ["bicycle", "motorcycle", "vehicle"]
 

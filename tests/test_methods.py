@@ -7,7 +7,8 @@ from torch import nn
 
 from types import SimpleNamespace
 
-from stages import config, methods
+from stages import methods
+from stages.core import config
 from stages.methods import base, confuse, prune, random_labels, reinit
 from stages.models.train import Recipe, fit
 from tests.conftest import ROOT

@@ -85,7 +85,7 @@ def code_dependents(repo, path: str) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("path", ["stages/report.py", "stages/tables.py", "stages/metrics/coverage.py",
+@pytest.mark.parametrize("path", ["stages/report.py", "stages/metrics/coverage.py",
                                   "stages/xai/figures.py", "stages/explain_report.py", "stages/evaluate.py",
                                   "stages/metrics/membership.py", "stages/xai/sidu.py", "stages/methods/confuse.py"])
 def test_report_and_metric_code_never_reruns_training(repo, path):

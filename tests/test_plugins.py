@@ -14,8 +14,9 @@ import pytest
 import torch
 import yaml
 
-from stages import config, methods, tasks, xai
-from stages.io import derive_seed
+from stages import methods, tasks, xai
+from stages.core import config
+from stages.core.io import derive_seed
 from stages.methods import base as mbase
 from stages.tasks import base as tbase
 from stages.xai import base as xbase
@@ -32,10 +33,10 @@ def _plugin_files(folder: str, skip: set[str]) -> set[str]:
 
 
 def test_params_lists_and_modules_agree():
-    assert set(TASKS) == _plugin_files("tasks", {"base", "selection"})
+    assert set(TASKS) == _plugin_files("tasks", {"base"})
     for name in TASKS:
         assert issubclass(tasks.task_class(name), tbase.Task)
-    assert set(methods.names(PARAMS)) == _plugin_files("methods", {"base", "edits"})
+    assert set(methods.names(PARAMS)) == _plugin_files("methods", {"base"})
     for name in methods.names(PARAMS):
         assert issubclass(methods.get(name), mbase.Method)
     explainer_modules = {p.stem for p in (ROOT / "stages" / "xai").glob("*.py")
@@ -156,7 +157,7 @@ def test_forget_class_param_moves_the_forget_set(project):
 TOY = '''
 """Toy method: halve every weight, then the fine-tune."""
 import torch
-from stages.config import Float
+from stages.core.config import Float
 from stages.methods import base
 
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from stages.config import ParamError
+from stages.core.config import ParamError
 from stages.data import synth_ltd as S
 from stages.synthesize_ltd import load_config
 

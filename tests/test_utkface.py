@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.config import ParamError
+from stages.core.config import ParamError
 from stages.data import synth_utk, utk_stats, utkface
 from stages.data.arrays import SPLITS, load_meta, load_split
 from stages.data.utkface import BadName, check_name, deal, group_index, parse_name, subsample

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from stages import config
+from stages.core import config
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ("human", "bicycle", "motorcycle", "vehicle")

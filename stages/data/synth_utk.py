@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from stages.config import Int, Str
+from stages.core.config import Int, Str
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +312,7 @@ def _faces(jobs: list) -> Iterator[bytes]:
 def synthesize(out: str | os.PathLike, n_faces: int, seed: int, progress: bool = True) -> dict:
     """Write ``n_faces`` faces plus the defective and non-image files into the folder ``out``
     (built in a temporary folder, then swapped in)."""
-    from stages.io import atomic_dir
+    from stages.core.io import atomic_dir
 
     if n_faces < len(MALFORMED):
         raise ValueError(f"n_faces = {n_faces}: need at least {len(MALFORMED)} (the malformed names)")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from stages.data.arrays import SPLITS, task_dir
-from stages.io import read_json, save_figure, write_csv
+from stages.core.io import read_json, save_figure, write_csv
 
 PREPARED = task_dir("utk")
 DEFECTS = ("non_image", "malformed_names", "bad_names", "unreadable", "too_small")

@@ -38,11 +38,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from stages.config import Float, Int, List, ParamError, Str, load
+from stages.core.config import Float, Int, List, ParamError, Str, load
 from stages.data import splits, synth_utk
 from stages.data.splits import TooSmall  # noqa: F401  (re-exported: utkface.TooSmall)
 from stages.data.arrays import SPLITS, channel_stats
-from stages.io import atomic_dir, write_csv, write_json, write_npy
+from stages.core.io import atomic_dir, write_csv, write_json, write_npy
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ The method list is ``unlearn.methods`` in params.yaml (name -> the method's own 
 """
 from __future__ import annotations
 
-from stages import config, registry
+from stages.core import config, registry
 
 SECTION = "unlearn.methods"
 

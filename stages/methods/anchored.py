@@ -7,7 +7,7 @@ lambda * ||theta - theta_0||^2 + ||theta - theta_step||^2 / (2 * lr). To first o
 gradient step of the penalty; unlike it, it is stable for any lambda (a huge lambda keeps theta_0 exactly)."""
 import torch
 
-from stages.config import Float
+from stages.core.config import Float
 from stages.methods import base
 
 

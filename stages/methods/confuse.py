@@ -4,7 +4,7 @@ square; a non-square kernel is an error)."""
 import torch
 from torch import nn
 
-from stages.config import Float
+from stages.core.config import Float
 from stages.methods import base
 
 

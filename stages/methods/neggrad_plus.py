@@ -5,7 +5,7 @@ ascending the loss on the forget set. Per retain batch a forget batch of the sam
 
 with the task's training loss and, on the forget rows, the target the Original learned (the information to
 remove). ``alpha`` close to 1 keeps the ascent a small correction (default 0.99)."""
-from stages.config import Float
+from stages.core.config import Float
 from stages.methods import base
 
 

@@ -1,8 +1,8 @@
 """Prune: global unstructured L1-magnitude pruning pooled over every Conv2d/Linear weight and bias
 (BatchNorm untouched), zeros made permanent (no mask kept: pruned weights may regrow), then the fine-tune."""
-from stages.config import Float
+from stages.core.config import Float
 from stages.methods import base
-from stages.methods.edits import global_prune  # noqa: F401  (re-exported: prune.global_prune)
+from stages.methods.base import global_prune  # noqa: F401  (re-exported: prune.global_prune)
 
 
 class Method(base.Method):

@@ -7,7 +7,7 @@ y' (the retain target) plus the same kind of fresh random offset (in objects), c
 Retain rows always keep their label."""
 import torch
 
-from stages.config import Int, List, ParamError, Section
+from stages.core.config import Int, List, ParamError, Section
 from stages.methods import base
 
 

@@ -1,7 +1,7 @@
 """Reinit: as Prune, then every zeroed weight redrawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)); then the fine-tune."""
-from stages.config import Float
+from stages.core.config import Float
 from stages.methods import base
-from stages.methods.edits import global_prune, reinit_zeros
+from stages.methods.base import global_prune, reinit_zeros
 
 
 class Method(base.Method):

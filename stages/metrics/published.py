@@ -59,14 +59,14 @@ CHALLENGE_MIA: dict[str, float] = {"original": 0.579, "finetune": 0.512, "retrai
 
 
 def _ltd_table1(task) -> str:
-    from stages.tables import markdown_table
+    from stages.core.tables import markdown_table
 
     return ("Seed 000, Table 1 (ResNet-50-D, 288x384, real LTD, unlearn humans):\n\n"
             + markdown_table(LTD_TABLE1, ["MAE", "RMSE", "r-HC", "h-HC", "AS"]))
 
 
 def _utk_thesis(task) -> str:
-    from stages.tables import markdown_table
+    from stages.core.tables import markdown_table
 
     text = ("Seed 001 (thesis), forget ages 20-28, as summarised in REFERENCE section 6:\n\n"
             + markdown_table(UTK_THESIS, ["MAE", "F"]))

@@ -88,7 +88,7 @@ def build(spec: dict) -> Regressor:
 
 
 def save_checkpoint(path, spec: dict, members: list[nn.Module], meta: dict) -> None:
-    from stages.io import save_torch
+    from stages.core.io import save_torch
 
     states = [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in members]
     save_torch(path, {"spec": spec, "members": states, "meta": meta})

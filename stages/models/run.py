@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from stages.config import Bool, Choice, Float, Int, Str
-from stages.io import derive_seed, write_csv, write_json
+from stages.core.config import Bool, Choice, Float, Int, Str
+from stages.core.io import derive_seed, write_csv, write_json
 from stages.models import resnet
 from stages.models.train import Recipe, fit, predict
 
@@ -38,7 +38,7 @@ SHARED = ("loss", "augment", "amp")  # recipe keys the unlearning fine-tunes sha
 
 def load_recipe(params: dict, dataset: str) -> dict:
     """Validated ``train.<dataset>`` (and ``train.gpus``)."""
-    from stages import config
+    from stages.core import config
 
     train = config.get(params, "train")
     schema = {"gpus": Int(min=1), **{k: config.Section() for k in train if k != "gpus"}}

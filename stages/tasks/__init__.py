@@ -5,8 +5,8 @@ Each task is a module ``stages/tasks/<name>.py`` defining ``class Task`` (see :m
 """
 from __future__ import annotations
 
-from stages import config, registry
-from stages.config import Str
+from stages.core import config, registry
+from stages.core.config import Str
 
 SECTION = "tasks"
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages.config import Choice
+from stages.core.config import Choice
 from stages.data import ltd as ltd_data
 from stages.tasks import base
-from stages.tasks import selection as subset
 
 
 class Task(base.RegressionTask):
@@ -64,15 +63,15 @@ class Task(base.RegressionTask):
 
     # ------------------------------------------------------------------ explanations
     def select_subset(self, n, seed):
-        return subset.select_mixed(self.table("test"), n, seed, [self.forget_class], list(self.other_classes),
+        return base.select_mixed(self.table("test"), n, seed, [self.forget_class], list(self.other_classes),
                                    where=self.where("test"))
 
     def subset_boxes(self, rows):
         boxes = self.split("test").boxes
         if boxes is None:
             raise FileNotFoundError(f"{self.where('test_boxes')}: missing (LTD needs the boxes)")
-        subset.require(boxes, subset.BOX_COLUMNS, self.where("test_boxes"))
-        return subset.subset_boxes(boxes, rows)
+        base.require(boxes, base.BOX_COLUMNS, self.where("test_boxes"))
+        return base.subset_boxes(boxes, rows)
 
     def coverage_classes(self):
         return {"r-HC": self.other_classes, "h-HC": (self.forget_class,)}

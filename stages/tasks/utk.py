@@ -11,7 +11,6 @@ import pandas as pd
 
 from stages.data import utkface
 from stages.tasks import base
-from stages.tasks import selection as subset
 
 
 class Task(base.RegressionTask):
@@ -55,8 +54,8 @@ class Task(base.RegressionTask):
     # ------------------------------------------------------------------ explanations
     def select_subset(self, n, seed):
         table = self.table("test")
-        subset.require(table, ("group", "age"), self.where("test"))
-        return subset.select_by_group(table["group"].to_numpy(), n, seed)
+        base.require(table, ("group", "age"), self.where("test"))
+        return base.select_by_group(table["group"].to_numpy(), n, seed)
 
     def display_labels(self, table: pd.DataFrame) -> list[str]:
         return [f"#{r.test_row} age {r.age}" for r in table.itertuples()]

@@ -2,8 +2,8 @@
 ``explainers:`` in params.yaml."""
 from __future__ import annotations
 
-from stages import config, registry
-from stages.config import Choice, Int, Section
+from stages.core import config, registry
+from stages.core.config import Choice, Int, Section
 
 SECTION = "explainers"
 

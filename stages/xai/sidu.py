@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stages.config import Bool, Float, ParamError, Section, Str
+from stages.core.config import Bool, Float, ParamError, Section, Str
 from stages.xai import base
 
 EPS = 1e-13  # min-max normalisation epsilon of the reference code

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from stages import config
-from stages.io import pick_device, setup_logging
+from stages.core import config
+from stages.core.io import pick_device, setup_logging
 
 
 class Stage:

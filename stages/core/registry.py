@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from stages.config import ParamError
+from stages.core.config import ParamError
 
 
 def find(package: str, name: str, attr: str, key: str, what: str):
