@@ -42,9 +42,9 @@ def load_metrics(task, params: dict, root=".") -> dict[str, dict]:
             raise FileNotFoundError(f"{f} is missing: run `dvc repro evaluate` first")
         rows[m] = read_json(f)
     add_timings(task, rows, root)
-    for i, name in enumerate(xai.names(params)):
+    for name in xai.names(params):
         x = read_json(paths.xai_metrics(task.name, name, root))
-        suffix = "" if i == 0 else (x["suffix"] or f"_{name}")
+        suffix = xai.metric_suffix(params, name)
         for m, r in x["models"].items():
             if m in rows:
                 rows[m].update({f"{k}{suffix}": v for k, v in r.items() if k not in ("heatmaps", "degenerate_heatmaps")})
@@ -68,9 +68,8 @@ def add_timings(task, rows: dict[str, dict], root=".") -> None:
 def columns(task, params: dict) -> list[str]:
     cols = list(task.REPORT_COLUMNS)
     heat = ["AS", *task.coverage_classes()]
-    for i, name in enumerate(xai.names(params)[1:], start=1):
-        suffix = xai.get(name).metric_suffix or f"_{name}"
-        cols += [f"{c}{suffix}" for c in heat]
+    for name in xai.names(params)[1:]:  # the first explainer's are in REPORT_COLUMNS
+        cols += [f"{c}{xai.metric_suffix(params, name)}" for c in heat]
     return cols
 
 

@@ -20,18 +20,17 @@ MIN_ROWS = {"retain": 2, "forget": 1, "full": 2, "val": 1, "test": 1, "heldout_l
 
 
 def describe(task) -> dict:
-    sizes = {}
-    for role in ROLES:
-        n = len(task.role(role).rows)
+    rows = {role: task.role(role).rows for role in ROLES}
+    sizes = {role: len(r) for role, r in rows.items()}
+    for role, n in sizes.items():
         if n < MIN_ROWS[role]:
             raise ValueError(f"task {task.name}: data role {role!r} has {n} rows, need at least {MIN_ROWS[role]} "
                              f"(dataset {task.dataset}, request {task.request()})")
-        sizes[role] = n
     prepared = paths.prepared(task.dataset, task.root)
     files = sorted(p for p in prepared.rglob("*") if p.is_file())
     return {
         "task": task.name, "dataset": task.dataset, "request": task.request(), "roles": sizes,
-        "forget_rows": task.role("forget").rows.tolist(),
+        "forget_rows": rows["forget"].tolist(),
         "dataset_md5": {str(p.relative_to(prepared)): file_md5(p) for p in files},
         "original_md5": file_md5(paths.dataset_model(task.dataset, ".pt", task.root)),
     }

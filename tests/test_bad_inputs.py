@@ -22,6 +22,8 @@ from stages.data.arrays import SPLITS
 from stages.core.io import atomic_dir
 from tests.conftest import LTD_EXAMPLE
 from tests.test_ltd import GOOD, write_tree
+from tests.test_utkface import CFG as UTK_BASE
+from tests.test_utkface import make_cfg
 
 CLIP = ("20200601", "clip_1_1200")
 REBALANCE = {"high_percentile": 70, "high_keep": 0.5, "low_percentile": 10, "low_factor": 2, "seed": 0}
@@ -218,20 +220,15 @@ def test_excluded_images_say_why(tmp_path):
 
 
 # ----------------------------------------------------------------------------------- 6. UTKFace duplicates
-UTK_CFG = {
-    "synth": {"out": "unused", "seed": 0, "n_faces": 10}, "root": None, "seed": 5, "subsample": 1.0,
-    "age_min": 20, "age_max": 60, "min_size": 64, "image_size": 16, "split": {"train": 0.6, "val": 0.2, "test": 0.2},
-    "augment": {"min_per_age": 0, "rotation": 10.0, "shift": 0.1, "zoom": 0.2, "hflip": 0.5},
-    "forget_groups": [[20, 28], [28, 36], [36, 44], [44, 52], [52, 60]], "forget_group": 1,
-    "min_split": {"train": 2, "val": 1, "test": 1, "forget": 1},
-}
+# the UTKFace preparation settings of tests/test_utkface.py, with no augmentation and the smallest minimums
+UTK_CFG = {**UTK_BASE, "augment": {**UTK_BASE["augment"], "min_per_age": 0},
+           "min_split": {"train": 2, "val": 1, "test": 1, "forget": 1}}
 
 
 def utk_cfg(root, **over):
-    cfg = copy.deepcopy(UTK_CFG)
-    cfg["root"] = str(root)
-    cfg.update(over)
-    return utkface.check_params(cfg)
+    settings = copy.deepcopy({**UTK_CFG, **over})
+    settings.pop("root")
+    return make_cfg(root, **settings)
 
 
 @pytest.fixture(scope="module")

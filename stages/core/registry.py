@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import importlib
 
+from stages.core import config
 from stages.core.config import ParamError
+
+
+def mapping_names(params: dict, section: str, what: str) -> list[str]:
+    """The keys of a non-empty mapping section of params.yaml (a plugin list whose entries carry settings)."""
+    entries = config.get(params, section)
+    if not isinstance(entries, dict) or not entries:
+        raise ParamError(f"{section}: expected a mapping {what}")
+    return list(entries)
 
 
 def find(package: str, name: str, attr: str, key: str, what: str):

@@ -11,10 +11,7 @@ SECTION = "unlearn.methods"
 
 def names(params: dict | None = None) -> list[str]:
     params = config.read_params() if params is None else params
-    methods = config.get(params, SECTION)
-    if not isinstance(methods, dict) or not methods:
-        raise config.ParamError(f"{SECTION}: expected a mapping method name -> its settings")
-    return list(methods)
+    return registry.mapping_names(params, SECTION, "method name -> its settings")
 
 
 def get(name: str):

@@ -29,14 +29,15 @@ from torch import nn
 from torch.nn.utils import prune
 
 from stages.data.arrays import normalize
-from stages.models import train as training
+from stages.models import run
+from stages.models.train import Recipe
 
 
 @dataclass
 class Context:
     task: object                 # stages.tasks.base.Task
     original: nn.Module          # the frozen Original ensemble (eval mode, requires_grad False)
-    recipe: training.Recipe
+    recipe: Recipe
     device: torch.device
     seed: int
     gen: torch.Generator
@@ -53,9 +54,9 @@ class Context:
         d = self.role(role)
         if len(d.x) == 0:
             raise ValueError(f"{self.task.name}: data role {role!r} is empty")
-        idx = torch.randint(len(d.x), (size or self.recipe.batch_size,), generator=gen).numpy()
-        x = normalize(torch.as_tensor(np.asarray(d.x[np.sort(idx)])).to(self.device), self.task.meta)
-        y = self.task.target_tensor(d.y[np.sort(idx)]).to(self.device)
+        idx = np.sort(torch.randint(len(d.x), (size or self.recipe.batch_size,), generator=gen).numpy())
+        x = normalize(torch.as_tensor(np.asarray(d.x[idx])).to(self.device), self.task.meta)
+        y = self.task.target_tensor(d.y[idx]).to(self.device)
         return x, y
 
     def autocast(self):
@@ -88,17 +89,14 @@ class Method:
 
     def fit(self, model: nn.Module, seed: int, log=None) -> dict:
         """Fine-tune one member in place (default: the shared loop on ``data`` with the hooks above)."""
-        d = self.ctx.task.training_data("unlearned", self.data)
         task = self.ctx.task
         hooks = {}
         if type(self).target is not Method.target:
             hooks["target_fn"] = self.target
         if type(self).batch_loss is not Method.batch_loss:
             hooks["batch_loss"] = self.batch_loss
-        return training.fit(model, d.train_x, d.train_y, d.val_x, d.val_y, d.meta, self.ctx.recipe, self.ctx.device,
-                            seed, forget_mask=d.forget, loss_fn=task.loss, val_score=task.val_score,
-                            val_metric=task.VAL_METRIC, post_step=self.post_step_for(model, self.ctx.recipe.lr),
-                            log=log, **hooks)
+        return run.fit_task(task, model, task.training_data("unlearned", self.data), self.ctx.recipe, self.ctx.device,
+                            seed, log=log, post_step=self.post_step_for(model, self.ctx.recipe.lr), **hooks)
 
 
 # ---------------------------------------------------------------------------------------------- weight edits

@@ -18,16 +18,19 @@ def _value(meta: dict, key: str, name: str, positive: bool) -> float:
     return float(v)
 
 
+def _ratio(unlearn: dict, retrain: dict, key: str, names: tuple[str, str]) -> float:
+    """``unlearn[key] / retrain[key]``, both checked (Retrain's must be > 0)."""
+    return _value(unlearn, key, names[0], positive=False) / _value(retrain, key, names[1], positive=True)
+
+
 def steps_ratio(unlearn_meta: dict, retrain_meta: dict) -> float:
     """Optimizer steps of the unlearning run as a fraction of Retrain's (deterministic)."""
-    return (_value(unlearn_meta, "optimizer_steps", "unlearn_meta", positive=False)
-            / _value(retrain_meta, "optimizer_steps", "retrain_meta", positive=True))
+    return _ratio(unlearn_meta, retrain_meta, "optimizer_steps", ("unlearn_meta", "retrain_meta"))
 
 
-def time_ratio(unlearn_timing: dict, retrain_timing: dict) -> float:
+def time_ratio(unlearn_timing: dict, retrain_timing: dict, names=("unlearn_timing", "retrain_timing")) -> float:
     """Measured wall time as a fraction of Retrain's (varies from run to run)."""
-    return (_value(unlearn_timing, "wall_time_s", "unlearn_timing", positive=False)
-            / _value(retrain_timing, "wall_time_s", "retrain_timing", positive=True))
+    return _ratio(unlearn_timing, retrain_timing, "wall_time_s", names)
 
 
 def cost_ratio(unlearn_meta: dict, retrain_meta: dict) -> dict[str, float]:
@@ -36,7 +39,5 @@ def cost_ratio(unlearn_meta: dict, retrain_meta: dict) -> dict[str, float]:
     Both dicts need ``wall_time_s`` and ``optimizer_steps``; Retrain's must be > 0.
     Returns ``{"time_ratio": ..., "steps_ratio": ...}``.
     """
-    u = {k: _value(unlearn_meta, k, "unlearn_meta", positive=False) for k in KEYS}
-    r = {k: _value(retrain_meta, k, "retrain_meta", positive=True) for k in KEYS}
-    return {"time_ratio": u["wall_time_s"] / r["wall_time_s"],
-            "steps_ratio": u["optimizer_steps"] / r["optimizer_steps"]}
+    return {"time_ratio": time_ratio(unlearn_meta, retrain_meta, ("unlearn_meta", "retrain_meta")),
+            "steps_ratio": steps_ratio(unlearn_meta, retrain_meta)}

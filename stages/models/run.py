@@ -91,6 +91,14 @@ def set_threads():
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def fit_task(task, model: torch.nn.Module, data, recipe: Recipe, device, seed: int, log=None, **hooks) -> dict:
+    """Fit ``model`` in place on ``data`` (a :class:`stages.tasks.base.TaskData`) with the task's loss and
+    model-selection score; ``hooks`` (target_fn, batch_loss, post_step) go to :func:`stages.models.train.fit`."""
+    return fit(model, data.train_x, data.train_y, data.val_x, data.val_y, data.meta, recipe, device, seed,
+               forget_mask=data.forget, loss_fn=task.loss, val_score=task.val_score, val_metric=task.VAL_METRIC,
+               log=log, **hooks)
+
+
 def train_members(members: list[torch.nn.Module], task, data, recipe: Recipe, device, seed: int,
                   log=None) -> list[dict]:
     """Fit each member in place with its own seed on ``data`` (a :class:`stages.tasks.base.TaskData`)."""
@@ -99,9 +107,7 @@ def train_members(members: list[torch.nn.Module], task, data, recipe: Recipe, de
         if log:
             log.info("member %d/%d: %d training images", k + 1, len(members), len(data.train_x))
         m.to(device)
-        fits.append(fit(m, data.train_x, data.train_y, data.val_x, data.val_y, data.meta, recipe, device,
-                        member_seed(seed, k), forget_mask=data.forget, loss_fn=task.loss, val_score=task.val_score,
-                        val_metric=task.VAL_METRIC, log=log))
+        fits.append(fit_task(task, m, data, recipe, device, member_seed(seed, k), log=log))
     return fits
 
 

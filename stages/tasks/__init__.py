@@ -13,10 +13,7 @@ SECTION = "tasks"
 
 def names(params: dict | None = None) -> list[str]:
     params = config.read_params() if params is None else params
-    tasks = config.get(params, SECTION)
-    if not isinstance(tasks, dict) or not tasks:
-        raise config.ParamError(f"{SECTION}: expected a mapping task name -> {{dataset: ...}}")
-    return list(tasks)
+    return registry.mapping_names(params, SECTION, "task name -> {dataset: ...}")
 
 
 def task_class(name: str):

@@ -21,7 +21,6 @@ class Task(base.RegressionTask):
     PARAMS = {"forget_class": Choice(*ltd_data.CLASSES, optional=True, default=None)}
     REPORT_COLUMNS = ("MAE", "RMSE", "r-HC", "h-HC", "AS", "MIA", "cost_time_vs_retrain", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "h-HC", "r-HC", "MIA")
-    EVAL_SPLITS = ("train", "test")
 
     @property
     def forget_class(self) -> str:

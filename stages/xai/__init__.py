@@ -20,6 +20,14 @@ def get(name: str):
     return registry.find("xai", name, "Explainer", SECTION, f"explainer {name!r}")
 
 
+def metric_suffix(params: dict, name: str) -> str:
+    """Suffix of explainer ``name``'s heatmap metrics in the reports: none for the first explainer of the list (the
+    papers' AS, h-HC, r-HC), else the explainer's own ``metric_suffix`` or ``_<name>``."""
+    if names(params).index(name) == 0:
+        return ""
+    return get(name).metric_suffix or f"_{name}"
+
+
 def explain_schema(params: dict) -> dict:
     """The ``explain`` section: shared keys plus one sub-section per explainer of the list (each validated
     against its explainer's ``PARAMS`` by :func:`settings`)."""
