@@ -1,53 +1,131 @@
-"""Stage evaluate: the prediction metrics of one model of a task -> reports/<task>/metrics/<model>.json.
+"""Stage evaluate: every model of a task -> prediction metrics with 95 % intervals.
 
-    python -m stages.evaluate --task ltd --model finetune
+    python -m stages.evaluate --task ltd
 
-The task plugin computes its metrics from the model's and Retrain's predictions (LTD: MAE/RMSE on y', the
-membership test; UTKFace: MAE, Utility, Forgetting, F, the membership test); this stage adds the cost relative
-to Retrain in optimizer steps (deterministic; the measured wall time is added by the report) and writes the seed-004 histogram of the two per-sample loss populations
-(``reports/<task>/loss_hist/<model>.csv``). Heatmap metrics come from stage ``explain_report``.
+For Original, Retrain and every method (``repeats`` runs each) it computes, per run, the task's metric family
+(:mod:`stages.metrics.families`: errors, Forgetting, the membership attacks), the representation ``probe``
+(:mod:`stages.metrics.probe`, on the saved penultimate features of held-out rows) and the deterministic cost
+relative to Retrain (``cost_steps_vs_retrain``, ``cost_images_vs_retrain``: optimizer steps and images processed;
+the measured wall time is not a metric, see stage report). Values are means over the runs; intervals come from
+the paired two-level bootstrap of :mod:`stages.metrics.bootstrap` (``evaluate.bootstrap`` replicates,
+``evaluate.bootstrap_attack`` for the attacks, ``evaluate.probe_splits`` random halves for the probe), also for
+each method's distance to Retrain |metric - Retrain's| (``gap``), which the report's reading compares.
+
+Writes ``reports/<task>/evaluation.json`` (per model and metric: value, lo, hi, per-run values, gap interval) and
+``reports/<task>/loss_hist/<model>.csv`` (loss histograms of the two membership populations, repeat 0).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from stages import tasks
+from stages import methods, tasks
 from stages.core import paths
 from stages.core.config import Choice, Float, Int
-from stages.core.io import read_json, write_csv, write_json
-from stages.metrics import cost, families
+from stages.core.io import derive_seed, read_json, write_csv, write_json
 from stages.core.stage import Stage
+from stages.metrics import bootstrap, cost, families, probe
 
 SCHEMA = {"alpha": Float(min=0, min_open=True), "mia_seed": Int(min=0), "mia_splits": Int(min=2),
-          "loss": Choice("abs", "squared"), "hist_bins": Int(min=2)}
-DIGITS = 6  # significant digits kept in the metrics files
+          "loss": Choice("abs", "squared"), "hist_bins": Int(min=2), "bootstrap": Int(min=20),
+          "bootstrap_attack": Int(min=10), "probe_splits": Int(min=2)}
+def cost_runs(model_meta: dict, retrain_meta: dict) -> list[dict]:
+    """Per repeat: optimizer steps and images processed as fractions of Retrain's (same repeat)."""
+    out = []
+    for r in range(len(model_meta["optimizer_steps"])):
+        mm = {k: model_meta[k][r] for k in ("optimizer_steps", "images_seen")}
+        rm = {k: retrain_meta[k][r] for k in ("optimizer_steps", "images_seen")}
+        out.append({"cost_steps_vs_retrain": cost.steps_ratio(mm, rm), "cost_images_vs_retrain": cost.images_ratio(mm, rm)})
+    return out
 
 
-def _round(v):
-    if isinstance(v, (float, np.floating)):
-        return float(f"{float(v):.{DIGITS}g}")
-    return v
+class Evaluation:
+    """Everything evaluate computes for one task, model by model, on shared bootstrap draws."""
 
+    def __init__(self, task, models: list[str], cfg: dict, repeats: int, seed: int, root=".", log=None):
+        self.task, self.models, self.cfg, self.R, self.root, self.log = task, models, cfg, repeats, root, log
+        self.family = families.get(task.EVALUATION)(task, cfg)
+        self.seed = derive_seed(seed, task.name, "bootstrap")
+        self.draws = bootstrap.draw(self.family.populations(), repeats, cfg["bootstrap"], self.seed)
+        self.preds, self.meta, self.feats = {}, {}, {}
+        for m in models:
+            df = pd.read_csv(paths.model(task.name, m, "_preds.csv", root))
+            have = sorted(df["repeat"].unique()) if "repeat" in df else [0]
+            if have != list(range(repeats)):
+                raise ValueError(f"{paths.model(task.name, m, '_preds.csv', root)}: repeats {have}, expected "
+                                 f"0..{repeats - 1} (params repeats = {repeats}); rerun the model's stage")
+            self.preds[m] = [self.family.prepare(df, r) for r in range(repeats)]
+            self.meta[m] = read_json(paths.model(task.name, m, ".json", root))
+            self.feats[m] = np.load(paths.model(task.name, m, "_features.npy", root)).astype(np.float32)
+        self.probe_y, self.probe_kind = task.probe_target(task.table(task.PROBE_SPLIT))
+        probe.check_target(self.probe_y, self.probe_kind, task.where(task.PROBE_SPLIT))
+        self.halves = [probe.halves(self.probe_y, self.probe_kind, derive_seed(self.seed, "probe", s))
+                       for s in range(cfg["probe_splits"])]
 
-def evaluate(task, model: str, cfg: dict, root=".") -> tuple[dict, pd.DataFrame]:
-    preds = pd.read_csv(paths.model(task.name, model, "_preds.csv", root))
-    retrain = pd.read_csv(paths.model(task.name, "retrain", "_preds.csv", root))
-    res, hist = families.get(task.EVALUATION).evaluate(task, preds, retrain, cfg)
-    m = read_json(paths.model(task.name, model, ".json", root))
-    rm = read_json(paths.model(task.name, "retrain", ".json", root))
-    res.update({"optimizer_steps": m["optimizer_steps"], "cost_steps_vs_retrain": cost.steps_ratio(m, rm)})
-    return {"model": model, **{k: _round(v) for k, v in res.items()}}, hist
+    # one run (repeat r) of model m on samples idx (None: all); the stats the bootstrap calls
+    def _metrics(self, m):
+        return lambda r, idx: self.family.metrics(self.preds[m][r], self.preds["retrain"][r], idx)
+
+    def _attacks(self, m, seed):
+        return lambda r, idx: self.family.attacks(self.preds[m][r], self.preds["retrain"][r], idx, seed)
+
+    def _probe(self, m, s):
+        a, b = self.halves[s]
+        return lambda r, idx: {"probe": probe.score(self.feats[m][r], self.probe_y, self.probe_kind, a, b)}
+
+    def model(self, m: str) -> tuple[dict, dict, dict]:
+        """(values, per-run values, replicate arrays) of every metric of model ``m``."""
+        cfg, d = self.cfg, self.draws
+        values, runs = bootstrap.point(self._metrics(m), self.R)
+        reps = bootstrap.replicates(self._metrics(m), d)
+        v, rr = bootstrap.point(self._attacks(m, cfg["mia_seed"]), self.R)
+        values.update(v), runs.update(rr)
+        att: dict = {}
+        for b in range(cfg["bootstrap_attack"]):  # each replicate its own attack seed (sub-sampling, CV splits)
+            one = bootstrap.Draws(d.reps[b:b + 1], {k: x[b:b + 1] for k, x in d.idx.items()})
+            for k, x in bootstrap.replicates(self._attacks(m, cfg["mia_seed"] + 1 + b), one).items():
+                att.setdefault(k, []).append(x[0])
+        reps.update({k: np.asarray(x) for k, x in att.items()})
+        # probe: every random half split with every run for the value; per replicate one split and drawn runs
+        per_split = [bootstrap.point(self._probe(m, s), self.R) for s in range(len(self.halves))]
+        values["probe"] = float(np.mean([p[0]["probe"] for p in per_split]))
+        runs["probe"] = [float(np.mean([p[1]["probe"][r] for p in per_split])) for r in range(self.R)]
+        reps["probe"] = np.asarray([np.mean([p[1]["probe"][r] for r in d.reps[s]]) for s, p in enumerate(per_split)])
+        # cost: deterministic per run; its interval spans the runs only
+        c = cost_runs(self.meta[m], self.meta["retrain"])
+        values.update(bootstrap.mean_dicts(c)), runs.update({k: [x[k] for x in c] for k in c[0]})
+        for k in c[0]:
+            reps[k] = np.asarray([np.mean([c[r][k] for r in rep]) for rep in d.reps])
+        return values, runs, reps
+
+    def run(self) -> tuple[dict, dict]:
+        """evaluation.json's models and the loss histograms (repeat 0) per model."""
+        values, runs, reps, hists = {}, {}, {}, {}
+        for m in self.models:
+            values[m], runs[m], reps[m] = self.model(m)
+            hists[m] = self.family.histogram(self.preds[m][0])
+            if self.log:
+                self.log.info("%s/%s: %s", self.task.name, m, {k: round(v, 4) for k, v in values[m].items()})
+        return bootstrap.records(values, runs, reps, skip=paths.REFERENCE_MODELS), hists
 
 
 def main(argv=None):
-    st = Stage("evaluate", __doc__, argv, root=True, task=dict(required=True), model=dict(required=True))
+    st = Stage("evaluate", __doc__, argv, root=True, task=dict(required=True))
     task = tasks.get(st.args.task, st.params, st.root)
     cfg = st.section("evaluate", SCHEMA)
-    res, hist = evaluate(task, st.args.model, cfg, st.root)
-    write_json(paths.metrics(task.name, st.args.model, st.root), res)
-    write_csv(paths.loss_hist(task.name, st.args.model, st.root), hist, float_format="%.6g")
-    st.log.info("%s/%s: %s", task.name, st.args.model, res)
+    for key in ("bootstrap_attack", "probe_splits"):
+        if cfg[key] > cfg["bootstrap"]:
+            raise ValueError(f"evaluate.{key} = {cfg[key]}: at most evaluate.bootstrap ({cfg['bootstrap']})")
+    models = [*paths.REFERENCE_MODELS, *methods.names(st.params)]
+    ev = Evaluation(task, models, cfg, st.glob["repeats"], st.glob["seed"], st.root, st.log)
+    out, hists = ev.run()
+    write_json(paths.evaluation(task.name, st.root),
+               {"task": task.name, "repeats": st.glob["repeats"], "populations": ev.family.populations(),
+                "probe": {"split": task.PROBE_SPLIT, "kind": ev.probe_kind, "samples": len(ev.probe_y)},
+                "bootstrap": {k: cfg[k] for k in ("bootstrap", "bootstrap_attack", "probe_splits")},
+                "legend": ev.family.LEGEND, "models": out})
+    for m, h in hists.items():
+        write_csv(paths.loss_hist(task.name, m, st.root), h, float_format="%.6g")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     python -m stages.explain --task ltd --model finetune --explainer sidu
 
 Reads ``models/<task>/<model>.pt`` and ``data/xai/<task>/subset.npy``; writes
-``data/xai/<task>/<explainer>/<model>.npy`` (float32 (n, H, W) heatmaps at input resolution) and ``<model>.json``
+``data/xai/<task>/<explainer>/<model>.npy`` (float32 (R, n, H, W) heatmaps at input resolution, one set per repeat) and ``<model>.json``
 (counts, device). Params: ``explain.<explainer>``, ``explain.batch_size``, ``explain.autocast``, ``seed``, ``device``.
 """
 from __future__ import annotations
@@ -33,15 +33,18 @@ def main(argv=None):
     if device.type == "cuda":
         torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = False, True
     subset = np.load(paths.xai_dir(task.name, st.root) / "subset.npy")
-    model, _ = load_checkpoint(paths.model(task.name, a.model, ".pt", st.root), device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    runs, _ = load_checkpoint(paths.model(task.name, a.model, ".pt", st.root), device)
     images = normalize(torch.from_numpy(subset), task.meta)
     stats: dict = {}
-    heat = explainer.explain(model, images, stats)
+    heat = []
+    for model in runs:  # every repeat of the model: the heatmap metrics' intervals span the runs too
+        if device.type == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+        heat.append(explainer.explain(model, images, stats))
+    heat = torch.stack(heat)
     write_npy(paths.heatmaps(task.name, a.explainer, a.model, st.root), heat.numpy().astype(np.float32))
     write_json(paths.heatmaps(task.name, a.explainer, a.model, st.root).with_suffix(".json"),
-               {"task": task.name, "model": a.model, "explainer": a.explainer, "n_images": len(images),
+               {"task": task.name, "model": a.model, "explainer": a.explainer, "n_images": len(images), "repeats": len(runs),
                 "shape": list(heat.shape), "device": str(device), **cfg, **stats})
     st.log.info("%s/%s/%s: %d heatmaps %s", task.name, a.explainer, a.model, len(images), stats)
 

@@ -7,7 +7,10 @@ method; writes ``reports/<task>/figures/<explainer>_grid.png`` (rows = the first
 columns = input, then each model's overlay), ``<explainer>_diff.png`` (each model minus Original, heatmaps
 normalised to sum 1; green = more attention, red = less) and ``reports/<task>/xai/<explainer>.json``: per model
 the heatmap metrics of seed 000, AS (attention shift vs Original) and the task's coverage metrics (LTD: h-HC on
-the forget class's boxes, r-HC on the others'). For a signed explainer they use the positive part of the maps.
+the forget class's boxes, r-HC on the others'), each the mean over repeats of the mean over explained images, with a
+95 % interval from the paired two-level bootstrap (repeats, images; ``evaluate.bootstrap`` replicates) and the
+paired interval of its distance to Retrain. For a signed explainer they use the positive part of the maps. The
+figures show repeat 0.
 """
 from __future__ import annotations
 
@@ -15,44 +18,76 @@ import numpy as np
 import pandas as pd
 
 from stages import methods, tasks, xai
-from stages.core import paths
-from stages.core.io import save_figure, write_json
-from stages.metrics import coverage
+from stages.core import config, paths
+from stages.core.config import Int
+from stages.core.io import derive_seed, save_figure, write_json
+from stages.metrics import bootstrap, coverage
 from stages.core.stage import Stage
 from stages.xai.figures import diff_grid, heatmap_grid
 
 REFERENCE = "original"
+SCHEMA = {"bootstrap": Int(min=20)}  # the evaluate section's replicate count, shared with stage evaluate
 
 
-def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame, classes: dict,
-                    signed: bool, log) -> dict[str, dict]:
-    """Per model: heatmaps, degenerate_heatmaps, AS vs Original and one HC per entry of ``classes``."""
+def per_image(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame, classes: dict, signed: bool,
+              log) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict]]:
+    """Per model and metric, the (R, n) per-image values (NaN where undefined: no box of the classes, or a
+    degenerate map, logged); AS is against Original's map of the same image and repeat. Also counts per model."""
     if signed:
         maps = {m: np.clip(h, 0, None) for m, h in maps.items()}  # evidence for the output only
     ref = maps[REFERENCE]
-    ok_ref = coverage.valid_maps(ref)
-    out = {}
+    R, n, hh, ww = ref.shape
+    masks = {key: coverage.box_masks(boxes, n, hh, ww, cls) for key, cls in classes.items()}
+    out, counts = {}, {}
     for model, h in maps.items():
-        ok = coverage.valid_maps(h) & ok_ref
-        for j in np.flatnonzero(~ok):
-            log.warning("%s: heatmap of explanation image %d (%s) or Original's is all zero or not finite: "
-                        "excluded from HC/AS", model, j, names[j])
-        res = {"heatmaps": int(len(h)), "degenerate_heatmaps": int((~ok).sum())}
-        if ok.any():
-            ids = [names[j] for j in np.flatnonzero(ok)]
-            res["AS"] = coverage.attention_shift(h[ok], ref[ok], ids=ids)
-            n, hh, ww = h.shape
-            for key, cls in classes.items():
-                masks = coverage.box_masks(boxes, n, hh, ww, cls)[ok]
-                res[key] = coverage.heatmap_coverage(h[ok], masks, ids=ids) if masks.any() else None
-        out[model] = res
-    return out
+        vals = {k: np.full((R, n), np.nan) for k in ("AS", *classes)}
+        bad = 0
+        for r in range(R):
+            ok = coverage.valid_maps(h[r]) & coverage.valid_maps(ref[r])
+            for j in np.flatnonzero(~ok):
+                log.warning("%s repeat %d: heatmap of explanation image %d (%s) or Original's is all zero or not "
+                            "finite: excluded from HC/AS", model, r, j, names[j])
+            bad += int((~ok).sum())
+            if not ok.any():
+                continue
+            vals["AS"][r, ok] = coverage.attention_shift_per_image(h[r][ok], ref[r][ok])
+            for key, m in masks.items():
+                vals[key][r, ok] = coverage.heatmap_coverage_per_image(h[r][ok], m[ok])
+        out[model] = vals
+        counts[model] = {"heatmaps": int(R * n), "degenerate_heatmaps": bad}
+    return out, counts
+
+
+def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame, classes: dict,
+                    signed: bool, n_boot: int, seed: int, log) -> dict[str, dict]:
+    """Per model: counts and, per metric, value (mean over repeats of the mean over images) with its interval
+    (paired two-level bootstrap over repeats and explained images) and the gap to Retrain."""
+    vals, counts = per_image(maps, names, boxes, classes, signed, log)
+    R, n = next(iter(vals.values()))["AS"].shape
+    draws = bootstrap.draw({"images": n}, R, n_boot, seed)
+
+    def stat(v):
+        def f(r, idx):
+            out = {}
+            for k, a in v.items():
+                x = a[r] if idx is None else a[r][idx["images"]]
+                out[k] = float(np.nanmean(x)) if np.isfinite(x).any() else None
+            return out
+        return f
+
+    values, runs, reps = {}, {}, {}
+    for m, v in vals.items():
+        values[m], runs[m] = bootstrap.point(stat(v), R)
+        reps[m] = bootstrap.replicates(stat(v), draws)
+    rec = bootstrap.records(values, runs, reps, skip=paths.REFERENCE_MODELS)
+    return {m: {**counts[m], **rec[m]} for m in maps}
 
 
 def main(argv=None):
     st = Stage("explain_report", __doc__, argv, root=True, task=dict(required=True), explainer=dict(required=True))
     task, name = tasks.get(st.args.task, st.params, st.root), st.args.explainer
     cfg = st.section("explain", xai.explain_schema(st.params))
+    n_boot = SCHEMA["bootstrap"].check("evaluate.bootstrap", config.get(st.params, "evaluate.bootstrap"))
     Explainer = xai.get(name)
     src = paths.xai_dir(task.name, st.root)
     images = np.load(src / "subset.npy")
@@ -63,23 +98,25 @@ def main(argv=None):
     for m in models:
         f = paths.heatmaps(task.name, name, m, st.root)
         h = np.load(f).astype(np.float64)
-        if h.shape != (len(images), *images.shape[2:]):
-            raise ValueError(f"{f}: heatmaps of shape {h.shape}, expected {(len(images), *images.shape[2:])}")
+        if h.ndim != 4 or h.shape[1:] != (len(images), *images.shape[2:]) or h.shape[0] != st.glob["repeats"]:
+            raise ValueError(f"{f}: heatmaps of shape {h.shape}, expected "
+                             f"{(st.glob['repeats'], len(images), *images.shape[2:])} (repeats, images, H, W)")
         maps[m] = h
     names = table["file_name"].astype(str).tolist() if "file_name" in table else [str(r) for r in table["test_row"]]
-    metrics = heatmap_metrics(maps, names, boxes, task.coverage_classes(), Explainer.signed, st.log)
+    metrics = heatmap_metrics(maps, names, boxes, task.coverage_classes(), Explainer.signed, n_boot,
+                              derive_seed(st.glob["seed"], task.name, name, "bootstrap"), st.log)
     write_json(paths.xai_metrics(task.name, name, st.root),
                {"explainer": name, "signed": Explainer.signed, "suffix": Explainer.metric_suffix, "models": metrics})
 
     n = min(cfg["n_figure"], len(images))
     labels = task.display_labels(table.iloc[:n])
-    shown = {m: h[:n] for m, h in maps.items()}
+    shown = {m: h[0, :n] for m, h in maps.items()}  # the figures show repeat 0
     fig_boxes = boxes if len(boxes) else None
     out = paths.figures(task.name, st.root)
     save_figure(out / f"{name}_grid.png", heatmap_grid(images[:n], shown, fig_boxes, labels))
     save_figure(out / f"{name}_diff.png", diff_grid(images[:n], shown, REFERENCE, fig_boxes, labels))
     st.log.info("%s/%s: figures (%d images, %d models) and heatmap metrics %s", task.name, name, n, len(models),
-                {m: {k: v for k, v in r.items() if k in ("AS", *task.coverage_classes())} for m, r in metrics.items()})
+                {m: {k: v["value"] for k, v in r.items() if k in ("AS", *task.coverage_classes())} for m, r in metrics.items()})
 
 
 if __name__ == "__main__":

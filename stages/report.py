@@ -1,12 +1,18 @@
-"""Stage report: one task's models side by side -> summary.json (DVC metrics), table.md, figures (DVC plots).
+"""Stage report: one task's models side by side -> summary.json, intervals.json, table.md, figures.
 
     python -m stages.report --task ltd
 
-Merges ``reports/<task>/metrics/<model>.json`` (stage evaluate) with ``reports/<task>/xai/<explainer>.json``
-(stage explain_report; the first explainer's metrics keep their plain names, e.g. h-HC, the others get the
-explainer's suffix). summary.json has one entry per model, so `dvc metrics diff` between two branches shows each
-model's change. table.md puts our table next to the published one and a generated reading: which unlearning
-method is closest to Retrain on each metric.
+Merges ``reports/<task>/evaluation.json`` (stage evaluate) with ``reports/<task>/xai/<explainer>.json`` (stage
+explain_report; the first explainer's metrics keep their plain names, e.g. h-HC, the others get the explainer's
+suffix). Writes:
+
+- ``summary.json`` (DVC metrics): one plain number per (model, metric), the mean over repeats;
+- ``intervals.json``: ``{model: {metric: {"lo": x, "hi": y}}}``, the 95 % interval of every number of summary.json;
+- ``table.md``: ``value [lo, hi]`` (3 significant digits), a generated reading that names a method closest to
+  Retrain on a metric only when the interval of its distance |metric - Retrain's| separates from every other
+  method's (otherwise it names the tie), a legend of every metric, and the published table;
+- ``timings/summary.md`` (not a DVC output, like the timing files it reads): wall time measured on this machine,
+  which varies from run to run and so is never a metric.
 """
 from __future__ import annotations
 
@@ -18,51 +24,46 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from stages import methods, tasks, xai  # noqa: E402
-from stages.core import paths
-from stages.metrics import cost, published  # noqa: E402
+from stages.core import paths  # noqa: E402
 from stages.core.io import read_json, save_figure, write_json, write_text  # noqa: E402
 from stages.core.stage import Stage  # noqa: E402
-from stages.core.tables import fmt, markdown_table  # noqa: E402
+from stages.metrics import bootstrap, cost, families, published  # noqa: E402
+from stages.metrics.bootstrap import fmt, fmt_interval  # noqa: E402
 
-# wall-time figures vary from run to run: shown in table.md, kept out of summary.json (the DVC metrics), so that
-# two runs of the same params on the same machine give an identical summary.json
-TIMING = ("cost_time_vs_retrain",)
+LEGEND = {  # metrics every task has; the task's metric family adds its own (families.Family.LEGEND)
+    "probe": "linear probe on the frozen penultimate features of held-out data predicting the forgotten concept "
+             "(R^2 of a count, or balanced accuracy of group membership); Retrain's = the floor a model that never "
+             "learned it reaches; ideal: Retrain's",
+    "AS": "attention shift vs Original's heatmaps (std of the difference of sum-1 maps); ideal: Retrain's",
+    "cost_steps_vs_retrain": "optimizer steps / Retrain's (deterministic); lower = cheaper",
+    "cost_images_vs_retrain": "images processed / Retrain's (deterministic); lower = cheaper",
+}
+HC_LEGEND = "share of the heatmap inside the boxes of {classes}; ideal: Retrain's"
+COUNTS = ("heatmaps", "degenerate_heatmaps")
 
 
 def model_order(params: dict) -> list[str]:
     return [*paths.REFERENCE_MODELS, *methods.names(params)]
 
 
-def load_metrics(task, params: dict, root=".") -> dict[str, dict]:
-    """Every model's metrics: evaluate's file merged with each explainer's heatmap metrics."""
+def load_records(task, params: dict, root=".") -> dict[str, dict[str, dict]]:
+    """Per model and metric: {value, lo, hi, runs, gap, gap_lo, gap_hi} from evaluate and every explainer."""
+    f = paths.evaluation(task.name, root)
+    if not f.exists():
+        raise FileNotFoundError(f"{f} is missing: run `dvc repro evaluate@{task.name}` first")
+    ev = read_json(f)["models"]
     rows = {}
     for m in model_order(params):
-        f = paths.metrics(task.name, m, root)
-        if not f.exists():
-            raise FileNotFoundError(f"{f} is missing: run `dvc repro evaluate` first")
-        rows[m] = read_json(f)
-    add_timings(task, rows, root)
+        if m not in ev:
+            raise ValueError(f"{f}: no model {m!r}; rerun stage evaluate@{task.name}")
+        rows[m] = dict(ev[m])
     for name in xai.names(params):
         x = read_json(paths.xai_metrics(task.name, name, root))
         suffix = xai.metric_suffix(params, name)
         for m, r in x["models"].items():
             if m in rows:
-                rows[m].update({f"{k}{suffix}": v for k, v in r.items() if k not in ("heatmaps", "degenerate_heatmaps")})
+                rows[m].update({f"{k}{suffix}": v for k, v in r.items() if k not in COUNTS})
     return rows
-
-
-def timing_of(task, model: str, root=".") -> dict | None:
-    f = paths.timing(task.dataset if model == "original" else task.name, model, root)
-    return read_json(f) if f.exists() else None
-
-
-def add_timings(task, rows: dict[str, dict], root=".") -> None:
-    """The measured wall time vs Retrain's (table.md only: it varies from run to run), where both were measured."""
-    ref = timing_of(task, "retrain", root)
-    for m, r in rows.items():
-        t = timing_of(task, m, root)
-        if t is not None and ref is not None:
-            r["cost_time_vs_retrain"] = cost.time_ratio(t, ref)
 
 
 def columns(task, params: dict) -> list[str]:
@@ -73,51 +74,123 @@ def columns(task, params: dict) -> list[str]:
     return cols
 
 
-def closest_to_retrain(metrics: dict[str, dict], cols: list[str]) -> dict[str, tuple[str, float]]:
-    """For each metric, the unlearning method whose value is closest to Retrain's (absolute difference)."""
-    ref = metrics.get("retrain", {})
-    out = {}
-    for c in cols:
-        if ref.get(c) is None or c.startswith("cost"):
-            continue
-        cands = {m: abs(r[c] - ref[c]) for m, r in metrics.items()
-                 if m not in paths.REFERENCE_MODELS and r.get(c) is not None}
-        if cands:
-            best = min(cands, key=cands.get)
-            out[c] = (best, cands[best])
-    return out
+def legend(task, params: dict, cols: list[str]) -> dict[str, str]:
+    out = {**families.get(task.EVALUATION).LEGEND, **LEGEND}
+    for key, classes in task.coverage_classes().items():
+        out[key] = HC_LEGEND.format(classes=", ".join(classes))
+    for name in xai.names(params)[1:]:
+        sfx = xai.metric_suffix(params, name)
+        out.update({f"{k}{sfx}": f"{v} ({name})" for k, v in out.items() if k in ("AS", *task.coverage_classes())})
+    return {c: out[c] for c in cols if c in out}
 
 
-def reading(task, metrics: dict[str, dict], cols: list[str]) -> list[str]:
+def closest_to_retrain(records: dict[str, dict], metric: str) -> dict | None:
+    """Which methods are closest to Retrain on ``metric``, judged on the intervals of |metric - Retrain's|.
+
+    Returns {"best": [methods], "separated": bool, "ranked": [(method, gap, lo, hi)]}: ``best`` is one method when
+    its gap interval lies entirely below every other method's; otherwise every method whose gap interval overlaps
+    the smallest gap's interval (a tie)."""
+    ranked = [(m, r[metric]["gap"], r[metric]["gap_lo"], r[metric]["gap_hi"]) for m, r in records.items()
+              if m not in paths.REFERENCE_MODELS and r.get(metric) and r[metric].get("gap") is not None]
+    if not ranked:
+        return None
+    ranked.sort(key=lambda t: t[1])
+    lead = ranked[0]
+    tied = [t[0] for t in ranked if not bootstrap.separated((lead[2], lead[3]), (t[2], t[3]))]
+    return {"best": tied, "separated": len(tied) == 1, "ranked": ranked}
+
+
+def reading(task, records: dict[str, dict], cols: list[str]) -> list[str]:
     lines = []
-    for c, (m, d) in closest_to_retrain(metrics, cols).items():
-        orig = metrics.get("original", {}).get(c)
-        lines.append(f"- **{c}**: closest to Retrain ({fmt(metrics['retrain'][c])}) is **{m}** "
-                     f"({fmt(metrics[m][c])}, |diff| {fmt(d)}); Original {fmt(orig)}.")
-    unl = {m: r for m, r in metrics.items() if m not in paths.REFERENCE_MODELS}
-    if unl:
-        steps = max(r.get("cost_steps_vs_retrain", 0) for r in unl.values())
-        lines.append(f"- Cost: every unlearning method took at most {steps:.2f} x Retrain's optimizer steps "
-                     "(cost_steps_vs_retrain, deterministic)" + (
-                         f" and {max(r['cost_time_vs_retrain'] for r in unl.values()):.2f} x its wall time "
-                         "(cost_time_vs_retrain, measured on this run's machine, not in summary.json)"
-                         if all("cost_time_vs_retrain" in r for r in unl.values()) else "") + ".")
-    for key in task.coverage_classes():
-        ref = metrics.get("original", {}).get(key)
-        if ref is not None:
-            below = [m for m, r in unl.items() if r.get(key) is not None and r[key] < ref]
-            lines.append(f"- {key} below Original's for {len(below)}/{len(unl)} methods: {', '.join(below) or 'none'}.")
-    lines.append(f"- MIA of Retrain: {fmt(metrics['retrain'].get('MIA'))} (0.5 = forget set indistinguishable).")
+    for c in cols:
+        if c.startswith("cost") or records["retrain"].get(c) is None:
+            continue
+        res = closest_to_retrain(records, c)
+        if res is None:
+            continue
+        ref, orig = records["retrain"][c], records["original"].get(c)
+        head = f"- **{c}** (Retrain {fmt_interval(ref['value'], ref['lo'], ref['hi'])}"
+        head += f", Original {fmt_interval(orig['value'], orig['lo'], orig['hi'])})" if orig else ")"
+        if res["separated"]:
+            m, gap, lo, hi = res["ranked"][0]
+            lines.append(f"{head}: closest to Retrain is **{m}**, |diff| {fmt_interval(gap, lo, hi)}, separated "
+                         f"from the runner-up {res['ranked'][1][0]} (|diff| {fmt_interval(*res['ranked'][1][1:])})."
+                         if len(res["ranked"]) > 1 else f"{head}: only {m}.")
+        else:
+            lines.append(f"{head}: no single method is closest; the intervals of |diff| tie for "
+                         f"{', '.join(res['best'])} (smallest: {res['ranked'][0][0]}, "
+                         f"|diff| {fmt_interval(*res['ranked'][0][1:])}).")
+    if "MIA" in records["retrain"]:
+        r, o = records["retrain"]["MIA"], records["original"]["MIA"]
+        sep = bootstrap.separated((r["lo"], r["hi"]), (o["lo"], o["hi"]))
+        lines.append(f"- MIA: Retrain {fmt_interval(r['value'], r['lo'], r['hi'])} (0.5 = members and non-members "
+                     f"indistinguishable); Original {fmt_interval(o['value'], o['lo'], o['hi'])}: "
+                     + ("separated from Retrain." if sep else "its interval overlaps Retrain's: the attack does not "
+                        "tell them apart on this data."))
+    unl = {m: r for m, r in records.items() if m not in paths.REFERENCE_MODELS}
+    steps = [r["cost_steps_vs_retrain"]["value"] for r in unl.values() if r.get("cost_steps_vs_retrain")]
+    if steps:
+        lines.append(f"- Cost: every unlearning method took at most {fmt(max(steps))} x Retrain's optimizer steps "
+                     "(cost_steps_vs_retrain, deterministic). Wall time is measured, not a metric: "
+                     "timings/summary.md.")
     return lines
 
 
-def bar_figure(metrics: dict[str, dict], cols):
-    fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols), 3.2), dpi=100)
+def summary_and_intervals(records: dict[str, dict]) -> tuple[dict, dict]:
+    summary = {m: {k: v["value"] for k, v in r.items() if isinstance(v, dict) and v.get("value") is not None}
+               for m, r in records.items()}
+    intervals = {m: {k: {"lo": v["lo"], "hi": v["hi"]} for k, v in r.items()
+                     if isinstance(v, dict) and v.get("value") is not None}
+                 for m, r in records.items()}
+    return summary, intervals
+
+
+def table(records: dict[str, dict], cols: list[str]) -> str:
+    lines = ["| model | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for m, r in records.items():
+        cells = [fmt_interval(r[c]["value"], r[c]["lo"], r[c]["hi"]) if r.get(c) else "-" for c in cols]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def timing_of(task, model: str, root=".") -> dict | None:
+    f = paths.timing(task.dataset if model == "original" else task.name, model, root)
+    return read_json(f) if f.exists() else None
+
+
+def timings_table(task, models: list[str], root=".") -> str:
+    """Wall time measured on this machine (all repeats), and as a fraction of Retrain's."""
+    ref = timing_of(task, "retrain", root)
+    lines = [f"# {task.name}: measured wall time", "",
+             "Measured by the training stages on the machine that ran them (files `timings/<model>.json`, not DVC "
+             "outputs: they vary from run to run). The deterministic cost is in table.md (cost_steps_vs_retrain, "
+             "cost_images_vs_retrain).", "", "| model | wall time (s) | images/s | vs Retrain | device | host |",
+             "|---|---|---|---|---|---|"]
+    for m in models:
+        t = timing_of(task, m, root)
+        if t is None:
+            lines.append(f"| {m} | - | - | - | - | - |")
+            continue
+        ratio = fmt(cost.time_ratio(t, ref)) if ref else "-"
+        lines.append(f"| {m} | {fmt(t['wall_time_s'])} | {fmt(t['images_per_s'])} | {ratio} | {t['device']} | "
+                     f"{t['host']} |")
+    return "\n".join(lines) + "\n"
+
+
+def bar_figure(records: dict[str, dict], cols):
+    """One panel per metric: every model's value with its 95 % interval; Retrain's interval shaded across."""
+    fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols), 3.4), dpi=100)
     for ax, c in zip(np.atleast_1d(axes), cols):
-        names = [m for m, r in metrics.items() if r.get(c) is not None]
-        vals = [metrics[m][c] for m in names]
+        names = [m for m, r in records.items() if r.get(c) and r[c].get("value") is not None]
+        vals = np.array([records[m][c]["value"] for m in names])
+        lo = np.array([records[m][c]["lo"] if records[m][c]["lo"] is not None else v for m, v in zip(names, vals)])
+        hi = np.array([records[m][c]["hi"] if records[m][c]["hi"] is not None else v for m, v in zip(names, vals)])
         colors = ["tab:gray" if m == "original" else "tab:green" if m == "retrain" else "tab:blue" for m in names]
-        ax.bar(range(len(names)), vals, color=colors)
+        ax.bar(range(len(names)), vals, color=colors, yerr=[np.maximum(vals - lo, 0), np.maximum(hi - vals, 0)],
+               capsize=2, error_kw={"lw": 0.8})
+        if "retrain" in names:
+            j = names.index("retrain")
+            ax.axhspan(lo[j], hi[j], color="tab:green", alpha=0.15, lw=0)
         ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
         ax.set_title(c)
     fig.tight_layout()
@@ -125,6 +198,7 @@ def bar_figure(metrics: dict[str, dict], cols):
 
 
 def hist_figure(task, models: list[str], root="."):
+    labels = families.get(task.EVALUATION).HIST_LABELS
     n = len(models)
     cols = min(4, n)
     rows = -(-n // cols)
@@ -132,13 +206,13 @@ def hist_figure(task, models: list[str], root="."):
     for ax, m in zip(axes.flat, models):
         h = pd.read_csv(paths.loss_hist(task.name, m, root))
         w = np.diff(h["bin_center"]).mean() if len(h) > 1 else 1.0
-        ax.bar(h["bin_center"], h["forget"], width=w, alpha=0.5, label=task.HIST_LABELS[0])
-        ax.bar(h["bin_center"], h["test"], width=w, alpha=0.5, label=task.HIST_LABELS[1])
+        ax.bar(h["bin_center"], h["forget"], width=w, alpha=0.5, label=labels[0])
+        ax.bar(h["bin_center"], h["test"], width=w, alpha=0.5, label=labels[1])
         ax.set_title(m, fontsize=9)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{task.name}: per-sample loss of the two membership populations "
+    fig.suptitle(f"{task.name}: per-sample loss of the two membership populations, repeat 0 "
                  "(more overlap = less membership signal)", fontsize=9)
     fig.tight_layout()
     return fig
@@ -147,22 +221,31 @@ def hist_figure(task, models: list[str], root="."):
 def main(argv=None):
     st = Stage("report", __doc__, argv, root=True, task=dict(required=True))
     task = tasks.get(st.args.task, st.params, st.root)
-    metrics = load_metrics(task, st.params, st.root)
+    records = load_records(task, st.params, st.root)
     cols = columns(task, st.params)
-    table = {m: {c: r.get(c) for c in cols if r.get(c) is not None} for m, r in metrics.items()}
-    summary = {m: {c: v for c, v in r.items() if c not in TIMING} for m, r in table.items()}
+    summary, intervals = summary_and_intervals(records)
     out = paths.reports(task.name, st.root)
     write_json(out / "summary.json", summary)
+    write_json(out / "intervals.json", intervals)
+    ev = read_json(paths.evaluation(task.name, st.root))
     text = "\n\n".join([
-        f"# {task.title()}", "Generated by `python -m stages.report`; metrics per model in `metrics/`.",
-        "## Our results", markdown_table(table, cols),
-        "## Reading", "\n".join(reading(task, metrics, cols)),
+        f"# {task.title()}",
+        f"Generated by `python -m stages.report`. Each cell: mean over {ev['repeats']} independent training runs "
+        f"[95 % interval: two-level bootstrap over runs and evaluation samples, {ev['bootstrap']['bootstrap']} "
+        f"replicates, {ev['bootstrap']['bootstrap_attack']} for the attacks; probe: "
+        f"{ev['bootstrap']['probe_splits']} random halves of the {ev['probe']['samples']} held-out samples]. "
+        "Per run values: evaluation.json and xai/.",
+        "## Our results", table(records, cols),
+        "## Reading", "\n".join(reading(task, records, cols)),
+        "## Legend", "\n".join(f"- **{k}**: {v}" for k, v in legend(task, st.params, cols).items()),
         *(["## Published", published.section(task)] if task.PUBLISHED else []),
     ]) + "\n"
     write_text(out / "table.md", text)
-    save_figure(paths.figures(task.name, st.root) / "metric_bars.png", bar_figure(metrics, task.BAR_COLUMNS))
-    save_figure(paths.figures(task.name, st.root) / "loss_hists.png", hist_figure(task, list(metrics), st.root))
-    st.log.info("%s report: %d models", task.name, len(metrics))
+    write_text(paths.timing(task.name, "summary", st.root).with_suffix(".md"),
+               timings_table(task, list(records), st.root))
+    save_figure(paths.figures(task.name, st.root) / "metric_bars.png", bar_figure(records, task.BAR_COLUMNS))
+    save_figure(paths.figures(task.name, st.root) / "loss_hists.png", hist_figure(task, list(records), st.root))
+    st.log.info("%s report: %d models", task.name, len(records))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python -m stages.retrain --task ltd
 
-Trains like the dataset's Original (recipe ``train.<dataset>``) but on the task's retain role only, with the
+Trains ``repeats`` independent runs like the dataset's Original (recipe ``train.<dataset>``) but on the task's retain role only, with the
 retain target (LTD: y' on every frame; UTKFace: the faces outside the forget group). Writes
 ``models/<task>/retrain.*`` and ``reports/<task>/curves/retrain.csv``.
 """
@@ -12,7 +12,7 @@ import torch
 
 from stages import tasks
 from stages.core import paths
-from stages.core.io import derive_seed, seed_everything
+from stages.core.io import seed_everything
 from stages.models import run
 from stages.core.stage import Stage
 
@@ -23,14 +23,14 @@ def main(argv=None):
     cfg = run.load_recipe(st.params, task.dataset)
     run.set_threads()
     device = run.init_distributed(cfg["gpus"], "stages.retrain") or st.device()
-    seed = derive_seed(st.glob["seed"], task.name, "retrain")
-    seed_everything(seed)
+    seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], task.name, "retrain")
+    seed_everything(seeds[0])
     data = task.training_data("retrain", "retain")
-    spec, members, fits = run.train_from_scratch(task, data, cfg, device, seed, st.log)
+    spec, runs, fits = run.train_from_scratch(task, data, cfg, device, seeds, st.log)
     if run.is_rank0():
         out = run.outputs(paths.model(task.name, "retrain"), paths.curve(task.name, "retrain"),
                           paths.timing(task.name, "retrain"))
-        meta = run.save(task, out, spec, members, fits, device, {"train": cfg, "seed": st.glob["seed"]},
+        meta = run.save(task, out, spec, runs, fits, device, {"train": cfg, "seed": st.glob["seed"]},
                         extra={"name": "retrain"})
         st.log.info("%s/retrain: %.1f s, %.0f images/s, best %s %s", task.name, meta["wall_time_s"],
                     meta["images_per_s"], meta["val_metric"], meta["best_val"])

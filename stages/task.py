@@ -7,13 +7,23 @@ role (an empty or too small role stops here, naming it), the training rows of th
 every file of the prepared dataset and of the Original it uses. Every later stage of the task depends on this
 file, so a change to the dataset or the Original reaches them even though their paths name only the task.
 Copies ``models/datasets/<dataset>/original.*`` to ``models/<task>/original.*``.
+
+Also writes the task's fixed, deterministic explanation subset of its test split to ``data/xai/<task>/``:
+``subset.npy`` (the chosen uint8 images), ``subset.csv`` (``test_row`` = index in the test split, then the test
+table's columns) and ``subset_boxes.csv`` (the boxes of the chosen frames, ``row`` = index into the subset; header
+only for a task without boxes). The task plugin picks the rows (:meth:`stages.tasks.base.Task.select_subset`)
+from ``explain.n_images`` and ``seed``.
 """
 from __future__ import annotations
 
-from stages import tasks
+import numpy as np
+import pandas as pd
+
+from stages import tasks, xai
 from stages.core import paths
-from stages.core.io import copy_file, file_md5, write_json
+from stages.core.io import copy_file, file_md5, write_csv, write_json, write_npy
 from stages.core.stage import Stage
+from stages.tasks import base
 from stages.tasks.base import ROLES
 
 MIN_ROWS = {"retain": 2, "forget": 1, "full": 2, "val": 1, "test": 1, "heldout_like_forget": 1}
@@ -36,13 +46,30 @@ def describe(task) -> dict:
     }
 
 
+def write_subset(task, n: int, seed: int, log) -> None:
+    rows = task.select_subset(n, seed)
+    if len(rows) == 0:
+        raise ValueError(f"{task.name}: no test image qualifies for the explanation subset")
+    if len(rows) < n:
+        log.warning("explain.n_images = %d but only %d test images qualify: using %d", n, len(rows), len(rows))
+    out = paths.xai_dir(task.name, task.root)
+    boxes = task.subset_boxes(rows)
+    if boxes is None:
+        boxes = pd.DataFrame(columns=list(base.BOX_COLUMNS))
+    write_npy(out / "subset.npy", np.ascontiguousarray(task.split("test").images[rows]))
+    write_csv(out / "subset.csv", base.subset_table(task.table("test"), rows))
+    write_csv(out / "subset_boxes.csv", boxes)
+    log.info("%s explanation subset: %d images, %d boxes", task.name, len(rows), len(boxes))
+
+
 def main(argv=None):
     st = Stage("task", __doc__, argv, root=True, task=dict(required=True, help="a task of tasks: in params.yaml"))
     task = tasks.get(st.args.task, st.params, st.root)
     info = describe(task)
-    for suffix in (".pt", ".json", "_preds.csv"):
+    for suffix in (".pt", ".json", "_preds.csv", "_features.npy"):
         copy_file(paths.dataset_model(task.dataset, suffix, st.root), paths.model(task.name, "original", suffix, st.root))
     write_json(paths.task_json(task.name, st.root), info)
+    write_subset(task, st.section("explain", xai.explain_schema(st.params))["n_images"], st.glob["seed"], st.log)
     st.log.info("%s on %s: %s, roles %s", task.name, task.dataset, info["request"], info["roles"])
 
 

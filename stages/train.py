@@ -2,7 +2,8 @@
 
     python -m stages.train --dataset ltd
 
-Trains ``train.<dataset>.ensemble`` members on the whole training split with the dataset's full target (LTD:
+Trains ``repeats`` independent runs (seeds derived from the dataset, "original" and the repeat), each of
+``train.<dataset>.ensemble`` members on the whole training split with the dataset's full target (LTD:
 y, every object; UTKFace: every face), predictions averaged. Writes ``models/datasets/<dataset>/original.*``
 and ``reports/<dataset>/curves/original.csv``; stage ``task`` copies the Original into each task's folder.
 With ``train.gpus > 1`` the stage re-launches itself under torchrun (DistributedDataParallel, rank 0 writes).
@@ -13,7 +14,7 @@ import torch
 
 from stages import tasks
 from stages.core import paths
-from stages.core.io import derive_seed, seed_everything
+from stages.core.io import seed_everything
 from stages.models import run
 from stages.core.stage import Stage
 
@@ -25,12 +26,12 @@ def main(argv=None):
     task = tasks.for_dataset(ds, st.params)
     run.set_threads()
     device = run.init_distributed(cfg["gpus"], "stages.train") or st.device()
-    seed = derive_seed(st.glob["seed"], ds, "original")
-    seed_everything(seed)
-    spec, members, fits = run.train_from_scratch(task, task.training_data("original"), cfg, device, seed, st.log)
+    seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], ds, "original")
+    seed_everything(seeds[0])
+    spec, runs, fits = run.train_from_scratch(task, task.training_data("original"), cfg, device, seeds, st.log)
     if run.is_rank0():
         out = run.outputs(paths.dataset_model(ds), paths.curve(ds, "original"), paths.timing(ds, "original"))
-        meta = run.save(task, out, spec, members, fits, device, {"train": cfg, "seed": st.glob["seed"]},
+        meta = run.save(task, out, spec, runs, fits, device, {"train": cfg, "seed": st.glob["seed"]},
                         extra={"name": "original"})
         st.log.info("%s/original: %.1f s, %.0f images/s, best %s %s", ds, meta["wall_time_s"], meta["images_per_s"],
                     meta["val_metric"], meta["best_val"])

@@ -2,7 +2,8 @@
 
     python -m stages.unlearn --task ltd --method confuse
 
-Loads ``models/<task>/original.pt`` and keeps it frozen; every ensemble member is a copy that the method edits
+Loads ``models/<task>/original.pt`` and keeps it frozen; for each repeat r (seed derived from task, method and r),
+every ensemble member of the Original's repeat r is a copy that the method edits
 and fine-tunes (its own loss or loop, see :mod:`stages.methods.base`) with the recipe ``unlearn.<task>`` for
 ``unlearn.<task>.epochs`` epochs (or the method's own ``epochs.<task>``). Saves ``models/<task>/<method>.*``
 (with wall time and optimizer steps, for the cost ratio), its predictions and its curve, like the train stage.
@@ -16,7 +17,7 @@ import torch
 from stages import methods, tasks
 from stages.core import config, paths
 from stages.core.config import Choice, Float, Int, Section
-from stages.core.io import derive_seed, seed_everything
+from stages.core.io import seed_everything
 from stages.methods.base import Context
 from stages.models import resnet, run
 from stages.models.train import Recipe
@@ -53,25 +54,33 @@ def main(argv=None):
     recipe = Recipe.from_params(recipe_cfg, **shared, patience=0, **({"epochs": epochs} if epochs else {}))
     run.set_threads()
     device = st.device()
-    seed = derive_seed(st.glob["seed"], task.name, name)
-    seed_everything(seed)
-
-    original, ckpt = resnet.load_checkpoint(paths.model(task.name, "original"), device)
-    original.requires_grad_(False)  # frozen: methods train copies
-    ctx = Context(task=task, original=original, recipe=recipe, device=device, seed=seed,
-                  gen=torch.Generator().manual_seed(seed))
-    method = Method(own, ctx)
-    members, fits = [], []
-    for k, frozen in enumerate(original.members):
-        m = copy.deepcopy(frozen).requires_grad_(True).train()
-        method.edit(m, ctx.gen)
-        fits.append(method.fit(m, run.member_seed(seed, k), log=st.log))
-        members.append(m)
+    originals, ckpt = resnet.load_checkpoint(paths.model(task.name, "original"), device)
+    if len(originals) != st.glob["repeats"]:
+        raise ValueError(f"{paths.model(task.name, 'original')}: {len(originals)} repeats, but repeats is "
+                         f"{st.glob['repeats']} (rerun the train stage)")
+    seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], task.name, name)
+    seed_everything(seeds[0])
+    roles: dict = {}  # data roles loaded once, shared by the repeats
+    runs, fits = [], []
+    for r, (original, seed) in enumerate(zip(originals, seeds)):
+        original.requires_grad_(False)  # frozen: methods train copies
+        ctx = Context(task=task, original=original, recipe=recipe, device=device, seed=seed,
+                      gen=torch.Generator().manual_seed(seed), _roles=roles)
+        method = Method(own, ctx)
+        members, member_fits = [], []
+        st.log.info("repeat %d/%d", r + 1, len(seeds))
+        for k, frozen in enumerate(original.members):
+            m = copy.deepcopy(frozen).requires_grad_(True).train()
+            method.edit(m, ctx.gen)
+            member_fits.append(method.fit(m, run.member_seed(seed, k), log=st.log))
+            members.append(m)
+        runs.append(members)
+        fits.append(member_fits)
     out = run.outputs(paths.model(task.name, name), paths.curve(task.name, name), paths.timing(task.name, name))
-    meta = run.save(task, out, ckpt["spec"], members, fits, device,
+    meta = run.save(task, out, ckpt["spec"], runs, fits, device,
                     {"unlearn": {name: own, task.name: {**recipe_cfg, "epochs": recipe.epochs}},
                      "train": shared, "seed": st.glob["seed"]}, extra={"name": name, "method": name, "data": Method.data})
-    st.log.info("%s/%s: %.1f s, %d optimizer steps, best %s %s", task.name, name, meta["wall_time_s"],
+    st.log.info("%s/%s: %.1f s, optimizer steps %s, best %s %s", task.name, name, meta["wall_time_s"],
                 meta["optimizer_steps"], meta["val_metric"], meta["best_val"])
 
 

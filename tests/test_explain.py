@@ -1,4 +1,4 @@
-"""Stages explain_subset, explain and explain_report on tiny fake prepared data and checkpoints."""
+"""The explanation subset (stage task), stages explain and explain_report on tiny fake prepared data and checkpoints."""
 import json
 from pathlib import Path
 
@@ -8,8 +8,11 @@ import pytest
 import torch
 import yaml
 
-from stages import explain, explain_report, explain_subset
+import logging
+
+from stages import explain, explain_report, tasks
 from stages.core import config
+from stages.task import write_subset
 from stages.models.resnet import build, save_checkpoint
 from stages.xai.figures import diff_grid, to_sum1
 from stages.tasks.base import kind, select_by_group, select_mixed, subset_boxes
@@ -50,7 +53,7 @@ def make_ltd(root):
     spec = {"arch": "resnet10", "in_channels": 1, "head": "linear", "target_max": 1.0}
     for i, name in enumerate(["original", "retrain", "finetune"]):
         torch.manual_seed(i)
-        save_checkpoint(root / "models" / "ltd" / f"{name}.pt", spec, [build(spec)], {})
+        save_checkpoint(root / "models" / "ltd" / f"{name}.pt", spec, [[build(spec)], [build(spec)]], {})
 
 
 def make_utk(root):
@@ -63,7 +66,13 @@ def make_utk(root):
     spec = {"arch": "resnet10", "in_channels": 3, "head": "sigmoid", "target_max": 60.0}
     for i, name in enumerate(["original", "retrain", "finetune"]):
         torch.manual_seed(10 + i)
-        save_checkpoint(root / "models" / "utk" / f"{name}.pt", spec, [build(spec), build(spec)], {})
+        save_checkpoint(root / "models" / "utk" / f"{name}.pt", spec, [[build(spec), build(spec)]] * 2, {})
+
+
+def explain_subset(name: str, root) -> None:
+    params = config.read_params()
+    task = tasks.get(name, params, str(root))
+    write_subset(task, params["explain"]["n_images"], params["seed"], logging.getLogger("test"))
 
 
 @pytest.fixture
@@ -73,6 +82,7 @@ def root(tmp_path, monkeypatch):
     params["explain"]["sidu"].update(layer="layer4", sigma={"ltd": 0.5, "utk": 4.0})
     params["unlearn"]["methods"] = {"finetune": {}}
     params["device"] = "cpu"
+    params["repeats"] = 2
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.setattr(config, "PARAMS_FILE", str(tmp_path / "params.yaml"))
     return tmp_path
@@ -80,7 +90,7 @@ def root(tmp_path, monkeypatch):
 
 def test_ltd_stages(root):
     make_ltd(root)
-    explain_subset.main(["--task", "ltd", "--root", str(root)])
+    explain_subset("ltd", root)
     xai = root / "data" / "xai" / "ltd"
     sub, table = np.load(xai / "subset.npy"), pd.read_csv(xai / "subset.csv")
     test = np.load(root / "data/prepared/ltd/test.npy")
@@ -96,7 +106,8 @@ def test_ltd_stages(root):
     for m in ("original", "retrain", "finetune"):
         explain.main(["--task", "ltd", "--model", m, "--explainer", "sidu", "--root", str(root)])
     heat = np.load(xai / "sidu" / "finetune.npy")
-    assert heat.shape == (6, *LTD_HW) and heat.dtype == np.float32
+    assert heat.shape == (2, 6, *LTD_HW) and heat.dtype == np.float32  # (repeats, images, H, W)
+    assert not np.array_equal(heat[0], heat[1])  # each repeat's own model
     assert np.isfinite(heat).all() and heat.min() >= 0 and heat.max() > 0
     info = json.loads((xai / "sidu" / "finetune.json").read_text())
     assert info["n_masks"] == 512 and info["members"] == 1 and info["device"] == "cpu" and info["sigma"] == 0.5
@@ -108,13 +119,19 @@ def test_ltd_stages(root):
     for f in ("sidu_grid.png", "sidu_diff.png"):
         assert (root / "reports/ltd/figures" / f).stat().st_size > 1000
     m = json.loads((root / "reports/ltd/xai/sidu.json").read_text())["models"]
-    assert list(m) == ["original", "retrain", "finetune"] and m["original"]["AS"] == 0
-    assert 0 < m["finetune"]["h-HC"] < 1 and 0 < m["finetune"]["r-HC"] < 1 and m["finetune"]["AS"] > 0
+    assert list(m) == ["original", "retrain", "finetune"] and m["original"]["AS"]["value"] == 0
+    f = m["finetune"]
+    assert 0 < f["h-HC"]["value"] < 1 and 0 < f["r-HC"]["value"] < 1 and f["AS"]["value"] > 0
+    for k in ("h-HC", "r-HC", "AS"):  # every number with its interval, and its paired distance to Retrain's
+        assert f[k]["lo"] <= f[k]["value"] <= f[k]["hi"] and len(f[k]["runs"]) == 2
+        assert f[k]["value"] == pytest.approx(np.mean(f[k]["runs"]), rel=1e-5)
+        assert f[k]["gap"] == pytest.approx(abs(f[k]["value"] - m["retrain"][k]["value"]), rel=1e-4, abs=1e-9)
+        assert 0 <= f[k]["gap_lo"] <= f[k]["gap_hi"]
 
 
 def test_utk_stages_cover_groups_and_ensemble(root):
     make_utk(root)
-    explain_subset.main(["--task", "utk", "--root", str(root)])
+    explain_subset("utk", root)
     xai = root / "data" / "xai" / "utk"
     table = pd.read_csv(xai / "subset.csv")
     assert list(table["group"][:5]) == [0, 1, 2, 3, 4] and len(table) == 6
@@ -122,7 +139,7 @@ def test_utk_stages_cover_groups_and_ensemble(root):
     for m in ("original", "retrain", "finetune"):
         explain.main(["--task", "utk", "--model", m, "--explainer", "sidu", "--root", str(root)])
     info = json.loads((xai / "sidu" / "original.json").read_text())
-    assert info["members"] == 2 and info["sigma"] == 4.0 and info["shape"] == [6, *UTK_HW]
+    assert info["members"] == 2 and info["sigma"] == 4.0 and info["shape"] == [2, 6, *UTK_HW]
     explain_report.main(["--task", "utk", "--explainer", "sidu", "--root", str(root)])
     assert (root / "reports/utk/figures/sidu_diff.png").exists()
     m = json.loads((root / "reports/utk/xai/sidu.json").read_text())["models"]
@@ -131,7 +148,7 @@ def test_utk_stages_cover_groups_and_ensemble(root):
 
 def test_report_needs_every_model(root):
     make_ltd(root)
-    explain_subset.main(["--task", "ltd", "--root", str(root)])
+    explain_subset("ltd", root)
     explain.main(["--task", "ltd", "--model", "original", "--explainer", "sidu", "--root", str(root)])
     with pytest.raises(FileNotFoundError, match="retrain.npy"):
         explain_report.main(["--task", "ltd", "--explainer", "sidu", "--root", str(root)])
@@ -142,7 +159,7 @@ def test_bad_layer_and_missing_column(root):
     pd.read_csv(root / "data/prepared/ltd/test.csv").drop(columns="vehicle").to_csv(
         root / "data/prepared/ltd/test.csv", index=False)
     with pytest.raises(ValueError, match=r"test\.csv: missing column\(s\) vehicle"):
-        explain_subset.main(["--task", "ltd", "--root", str(root)])
+        explain_subset("ltd", root)
     xai = root / "data" / "xai" / "ltd"
     xai.mkdir(parents=True)
     np.save(xai / "subset.npy", np.load(root / "data/prepared/ltd/test.npy")[:2])

@@ -176,7 +176,7 @@ def _md5(path) -> str:
 
 
 def test_toy_method_end_to_end(project, monkeypatch):
-    from stages import evaluate, explain, explain_report, explain_subset, report, retrain, task, train, unlearn
+    from stages import evaluate, explain, explain_report, report, retrain, task, train, unlearn
 
     module = types.ModuleType("stages.methods.toy")
     exec(compile(TOY, "stages/methods/toy.py", "exec"), module.__dict__)
@@ -191,22 +191,28 @@ def test_toy_method_end_to_end(project, monkeypatch):
     for m in models[2:]:
         unlearn.main(["--task", name, "--method", m])
     assert _md5(f"models/{name}/original.pt") == original_md5  # the Original is never edited
-    explain_subset.main(["--task", name])
     for m in models:
         explain.main(["--task", name, "--model", m, "--explainer", "sidu"])
-        evaluate.main(["--task", name, "--model", m])
+    evaluate.main(["--task", name])
     explain_report.main(["--task", name, "--explainer", "sidu"])
     report.main(["--task", name])
     summary = json.load(open(f"reports/{name}/summary.json"))
+    intervals = json.load(open(f"reports/{name}/intervals.json"))
     assert list(summary) == models
-    assert {"MAE", "MIA", "AS", "h-HC", "r-HC"} <= set(summary["toy"])
-    assert "| toy |" in open(f"reports/{name}/table.md").read()
+    assert {"MAE", "MIA", "human_leak", "probe", "AS", "h-HC", "r-HC", "cost_steps_vs_retrain"} <= set(summary["toy"])
+    for m in models:  # an interval for every number of summary.json
+        assert set(intervals[m]) == set(summary[m])
+        assert all(intervals[m][k]["lo"] <= intervals[m][k]["hi"] for k in summary[m]), m
+        assert intervals[m]["MAE"]["lo"] <= summary[m]["MAE"] <= intervals[m]["MAE"]["hi"]
+    table = open(f"reports/{name}/table.md").read()
+    assert "| toy |" in table and "## Legend" in table and " [" in table
     toy, ft = (torch.load(f"models/{name}/{m}.pt", weights_only=False) for m in ("toy", "finetune"))
-    assert any(not torch.equal(a, b) for a, b in zip(toy["members"][0].values(), ft["members"][0].values()))
+    assert len(toy["runs"]) == 2  # repeats
+    assert any(not torch.equal(a, b) for a, b in zip(toy["runs"][0][0].values(), ft["runs"][0][0].values()))
     assert json.load(open(f"models/{name}/toy.json"))["params"]["unlearn"]["toy"] == {"factor": 0.5}
 
     # seeds by name: adding a method in front of the list leaves another method's weights and predictions as they were
-    weights = lambda: torch.load(f"models/{name}/finetune.pt", weights_only=False)["members"][0]  # noqa: E731
+    weights = lambda: torch.load(f"models/{name}/finetune.pt", weights_only=False)["runs"][1][0]  # noqa: E731
     before, preds = weights(), _md5(f"models/{name}/finetune_preds.csv")
     _set_params(config.PARAMS_FILE, lambda p: p["unlearn"].update(
         methods={"aaa_first": {"factor": 0.1}, **p["unlearn"]["methods"]}))

@@ -63,8 +63,10 @@ def test_validation_runs_in_eval_mode_and_model_restored():
 def test_saved_model_reloads_and_predicts_the_same(tmp_path):
     x, _ = blobs(8)
     members = [resnet.build(spec()), resnet.build(spec())]
-    resnet.save_checkpoint(tmp_path / "m.pt", spec(), members, {"wall_time_s": 1.0})
-    model, ckpt = resnet.load_checkpoint(tmp_path / "m.pt")
+    other = [resnet.build(spec())]
+    resnet.save_checkpoint(tmp_path / "m.pt", spec(), [members, other], {"wall_time_s": 1.0})
+    (model, second), ckpt = resnet.load_checkpoint(tmp_path / "m.pt")
+    assert np.array_equal(predict(second, x, META, CPU), predict(resnet.Ensemble(other).eval(), x, META, CPU))
     ens = resnet.Ensemble(members).eval()
     assert np.array_equal(predict(model, x, META, CPU), predict(ens, x, META, CPU))
     assert ckpt["meta"]["wall_time_s"] == 1.0

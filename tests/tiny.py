@@ -16,7 +16,7 @@ from stages.core import config
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ("human", "bicycle", "motorcycle", "vehicle")
 LTD_HW, UTK_HW = (24, 32), (24, 24)
-SIZES = {"train": 48, "val": 16, "test": 32}
+SIZES = {"train": 48, "val": 16, "test": 64}  # test: >= 10 members and non-members for the attacks
 
 
 def _ltd_split(name: str, n: int, rng) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
@@ -78,7 +78,7 @@ def make_project(root: Path, params_over: dict | None = None) -> Path:
         params["train"][ds].update(epochs=2, batch_size=16, ensemble=1, patience=0, amp=False)
         params["unlearn"][ds].update(epochs=1, batch_size=16)
     params["explain"].update(n_images=6, n_figure=3, batch_size=256)
-    params["evaluate"].update(mia_splits=2, hist_bins=5)
+    params["evaluate"].update(mia_splits=2, hist_bins=5, bootstrap=20, bootstrap_attack=10, probe_splits=2)
     for key, value in (params_over or {}).items():
         node = params
         *path, last = key.split(".")

@@ -135,7 +135,7 @@ def validate(section: Any, schema: dict, prefix: str) -> dict:
 
 
 # The sections of params.yaml. Any other top-level key (a typo such as ``unlearnn``) stops every stage.
-TOP_LEVEL = ("seed", "device", "tasks", "data", "train", "unlearn", "explainers", "explain", "evaluate")
+TOP_LEVEL = ("seed", "device", "repeats", "tasks", "data", "train", "unlearn", "explainers", "explain", "evaluate")
 
 
 def read_params(path: str | None = None) -> dict:
@@ -164,11 +164,11 @@ def load(dotted: str, schema: dict, params: dict | None = None) -> dict:
     return validate(get(params, dotted), schema, dotted)
 
 
-GLOBAL_SCHEMA = {"seed": Int(min=0), "device": Choice("auto", "cpu", "cuda")}
+GLOBAL_SCHEMA = {"seed": Int(min=0), "device": Choice("auto", "cpu", "cuda"), "repeats": Int(min=1)}
 
 
 def load_global(params: dict | None = None) -> dict:
-    """The top-level ``seed`` and ``device`` settings."""
+    """The top-level ``seed``, ``device`` and ``repeats`` settings."""
     params = read_params() if params is None else params
     return {k: _check(k, s, get(params, k)) for k, s in GLOBAL_SCHEMA.items()}
 

@@ -56,8 +56,9 @@ def reports(task: str, root=".") -> Path:
     return Path(root) / "reports" / task
 
 
-def metrics(task: str, name: str, root=".") -> Path:
-    return reports(task, root) / "metrics" / f"{name}.json"
+def evaluation(task: str, root=".") -> Path:
+    """Prediction metrics of every model of a task with their intervals (stage evaluate)."""
+    return reports(task, root) / "evaluation.json"
 
 
 def loss_hist(task: str, name: str, root=".") -> Path:

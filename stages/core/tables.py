@@ -5,11 +5,22 @@ import numpy as np
 
 
 def fmt(v) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    """A number with 3 significant digits (never fixed decimals): 0.5 -> 0.500, 12.345 -> 12.3, 0.000437 -> 4.37e-04."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "-"
-    if isinstance(v, float):
-        return f"{v:.3e}" if v != 0 and abs(v) < 1e-2 else f"{v:.4f}"
-    return str(v)
+    v = float(v)
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4):
+        return f"{v:.2e}"
+    if abs(v) >= 1000:
+        return f"{v:.0f}"  # 3 significant digits would need an exponent; keep the integer part
+    return f"{v:#.3g}".rstrip(".")
+
+
+def fmt_interval(v, lo, hi) -> str:
+    """``value [lo, hi]`` with 3 significant digits each."""
+    if lo is None or hi is None:
+        return fmt(v)
+    return f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]"
 
 
 def markdown_table(rows: dict[str, dict], cols) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-KEYS = ("wall_time_s", "optimizer_steps")
+KEYS = ("wall_time_s", "optimizer_steps", "images_seen")
 
 
 def _value(meta: dict, key: str, name: str, positive: bool) -> float:
@@ -26,6 +26,11 @@ def _ratio(unlearn: dict, retrain: dict, key: str, names: tuple[str, str]) -> fl
 def steps_ratio(unlearn_meta: dict, retrain_meta: dict) -> float:
     """Optimizer steps of the unlearning run as a fraction of Retrain's (deterministic)."""
     return _ratio(unlearn_meta, retrain_meta, "optimizer_steps", ("unlearn_meta", "retrain_meta"))
+
+
+def images_ratio(unlearn_meta: dict, retrain_meta: dict) -> float:
+    """Images processed (forward and backward) by the unlearning run as a fraction of Retrain's (deterministic)."""
+    return _ratio(unlearn_meta, retrain_meta, "images_seen", ("unlearn_meta", "retrain_meta"))
 
 
 def time_ratio(unlearn_timing: dict, retrain_timing: dict, names=("unlearn_timing", "retrain_timing")) -> float:

@@ -59,6 +59,13 @@ class Regressor(nn.Module):
         else:
             self.net.fc.bias.fill_(mean)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate features (global-pooled ``layer4``, the head's input), shape (B, features)."""
+        n = self.net
+        x = n.maxpool(n.relu(n.bn1(n.conv1(x))))
+        x = n.layer4(n.layer3(n.layer2(n.layer1(x))))
+        return torch.flatten(n.avgpool(x), 1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.net(x)
         if self.outputs == 1:
@@ -80,6 +87,10 @@ class Ensemble(nn.Module):
             return self.members[0](x)
         return torch.stack([m(x) for m in self.members]).mean(0)
 
+    def features(self, x):
+        """The members' penultimate features side by side, shape (B, members x features)."""
+        return torch.cat([m.features(x) for m in self.members], 1)
+
 
 def build(spec: dict) -> Regressor:
     """Build a fresh model from its spec: {arch, in_channels, head, target_max}."""
@@ -87,23 +98,28 @@ def build(spec: dict) -> Regressor:
                      spec.get("outputs", 1))
 
 
-def save_checkpoint(path, spec: dict, members: list[nn.Module], meta: dict) -> None:
+def save_checkpoint(path, spec: dict, runs: list[list[nn.Module]], meta: dict) -> None:
+    """One file per model: the spec, then per repeat (independent training run) the members' state dicts."""
     from stages.core.io import save_torch
 
-    states = [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in members]
-    save_torch(path, {"spec": spec, "members": states, "meta": meta})
+    states = [[{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in members] for members in runs]
+    save_torch(path, {"spec": spec, "runs": states, "meta": meta})
 
 
-def load_checkpoint(path, device="cpu") -> tuple[Ensemble, dict]:
-    """Load ``models/<task>/<name>.pt``: returns the ensemble (eval mode) and the raw checkpoint."""
+def load_checkpoint(path, device="cpu") -> tuple[list[Ensemble], dict]:
+    """Load ``models/<task>/<name>.pt``: one ensemble (eval mode) per repeat, and the raw checkpoint."""
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    members = []
-    for state in ckpt["members"]:
-        m = build(ckpt["spec"])
-        m.load_state_dict(state)
-        members.append(m)
-    model = Ensemble(members).to(device).eval()
-    return model, ckpt
+    if "runs" not in ckpt:
+        raise ValueError(f"{path}: not a checkpoint of this pipeline (no 'runs'; written by an older version?)")
+    runs = []
+    for states in ckpt["runs"]:
+        members = []
+        for state in states:
+            m = build(ckpt["spec"])
+            m.load_state_dict(state)
+            members.append(m)
+        runs.append(Ensemble(members).to(device).eval())
+    return runs, ckpt
 
 
 def load_weights(model: nn.Module, path: str) -> None:

@@ -1,12 +1,20 @@
-"""Train an ensemble of members and write its outputs (shared by the train, retrain and unlearn stages).
+"""Train a model (``repeats`` independent runs, each an ensemble of members) and write its outputs (shared by the
+train, retrain and unlearn stages).
+
+A model of the pipeline is R = ``repeats`` independent runs of the same recipe with seeds derived from the model's
+identity and the repeat index (:func:`repeat_seeds`); repeat r of an unlearning method starts from repeat r of the
+Original. Every metric is computed per repeat and its interval combines the repeats with a bootstrap over samples.
 
 Outputs of a model (paths from :mod:`stages.paths`):
-- ``<name>.pt``: spec, one state dict per member, metadata (params used, epochs, device, wall time, images/s,
-  optimizer steps), written atomically;
+- ``<name>.pt``: spec, per repeat one state dict per member, metadata (params used, epochs, device, optimizer
+  steps, images seen), written atomically;
 - ``<name>.json``: the same metadata without the weights (read by the metrics, no torch needed);
-- ``<name>_preds.csv``: raw predictions on the task's evaluation splits (``split``, ``row`` into the split,
-  ``pred``; ``out_<k>`` for a multi-output model): what the metrics need, so no later stage re-runs a model;
-- the curve CSV: per-epoch train loss and validation score (DVC plot, x: epoch).
+- ``<name>_preds.csv``: raw predictions on the task's evaluation splits (``repeat``, ``split``, ``row`` into the
+  split, ``pred``; ``out_<k>`` for a multi-output model): what the metrics need, so no later stage re-runs a model;
+- ``<name>_features.npy``: float16 (R, N, D) penultimate features of the task's probe split (the representation
+  probe of evaluate);
+- the curve CSV: per-epoch train loss and validation score, averaged over members and repeats (DVC plot);
+- the timing JSON (measured wall time): outside DVC's outputs, since it differs from run to run.
 """
 from __future__ import annotations
 
@@ -19,7 +27,7 @@ import pandas as pd
 import torch
 
 from stages.core.config import Bool, Choice, Float, Int, Str
-from stages.core.io import derive_seed, write_csv, write_json
+from stages.core.io import derive_seed, write_csv, write_json, write_npy
 from stages.models import resnet
 from stages.models.train import Recipe, fit, predict
 
@@ -60,20 +68,31 @@ def init_distributed(gpus: int, module: str):
     return None
 
 
-def train_from_scratch(task, data, cfg: dict, device, seed: int, log=None):
-    """Build ``cfg["ensemble"]`` fresh members (or from ``cfg["weights"]``) and fit them; (spec, members, fits)."""
+def repeat_seeds(seed: int, repeats: int, *identity) -> list[int]:
+    """The seed of each repeat of a model, derived from its identity (e.g. task, method) and the repeat index."""
+    return [derive_seed(seed, *identity, "repeat", r) for r in range(repeats)]
+
+
+def train_from_scratch(task, data, cfg: dict, device, seeds: list[int], log=None):
+    """Per seed (repeat), ``cfg["ensemble"]`` fresh members (or from ``cfg["weights"]``) fitted on ``data``;
+    returns (spec, runs: per repeat the members, fits: per repeat the members' fit records)."""
     spec = task.model_spec(cfg)
-    members = []
-    for k in range(cfg["ensemble"]):
-        torch.manual_seed(member_seed(seed, k))
-        m = resnet.build(spec)
-        if cfg["weights"]:
-            resnet.load_weights(m, cfg["weights"])
-        else:
-            task.init_output(m, data.train_y)
-        members.append(m)
-    fits = train_members(members, task, data, Recipe.from_params(cfg), device, seed, log=log)
-    return spec, members, fits
+    runs, fits = [], []
+    for r, seed in enumerate(seeds):
+        members = []
+        for k in range(cfg["ensemble"]):
+            torch.manual_seed(member_seed(seed, k))
+            m = resnet.build(spec)
+            if cfg["weights"]:
+                resnet.load_weights(m, cfg["weights"])
+            else:
+                task.init_output(m, data.train_y)
+            members.append(m)
+        if log:
+            log.info("repeat %d/%d", r + 1, len(seeds))
+        fits.append(train_members(members, task, data, Recipe.from_params(cfg), device, seed, log=log))
+        runs.append(members)
+    return spec, runs, fits
 
 
 def is_rank0() -> bool:
@@ -111,46 +130,59 @@ def train_members(members: list[torch.nn.Module], task, data, recipe: Recipe, de
     return fits
 
 
-def curves(fits: list[dict]) -> pd.DataFrame:
-    """Per-epoch train loss and validation score, averaged over the members that ran that epoch."""
-    metric = fits[0].get("val_metric", "val_mae")
-    rows = pd.DataFrame([{**h, "member": k} for k, f in enumerate(fits) for h in f["history"]])
+def curves(fits: list[list[dict]]) -> pd.DataFrame:
+    """Per-epoch train loss and validation score, averaged over the members and repeats that ran that epoch."""
+    flat = [f for run in fits for f in run]
+    metric = flat[0].get("val_metric", "val_mae")
+    rows = pd.DataFrame([h for f in flat for h in f["history"]])
     return rows.groupby("epoch", as_index=False)[["train_loss", metric]].mean().round(6)
 
 
-def predictions(task, model: torch.nn.Module, device) -> pd.DataFrame:
+def predictions(task, runs: list[torch.nn.Module], device) -> pd.DataFrame:
     frames = []
-    for split in task.EVAL_SPLITS:
-        images = task.split(split).images
-        pred = predict(model, images, task.meta, device)
-        cols = {"pred": pred} if pred.ndim == 1 else {f"out_{k}": pred[:, k] for k in range(pred.shape[1])}
-        frames.append(pd.DataFrame({"split": split, "row": np.arange(len(images)), **cols}))
+    for r, model in enumerate(runs):
+        for split in task.EVAL_SPLITS:
+            images = task.split(split).images
+            pred = predict(model, images, task.meta, device)
+            cols = {"pred": pred} if pred.ndim == 1 else {f"out_{k}": pred[:, k] for k in range(pred.shape[1])}
+            frames.append(pd.DataFrame({"repeat": r, "split": split, "row": np.arange(len(images)), **cols}))
     return pd.concat(frames, ignore_index=True)
 
 
-def save(task, out: dict, spec: dict, members: list, fits: list[dict], device, params: dict,
-         extra: dict | None = None) -> dict:
-    """Write the model's outputs; ``out`` maps pt / json / preds / curve / timing to paths.
+def features(task, runs: list[torch.nn.Module], device) -> np.ndarray:
+    """(R, N, D) float16 penultimate features of the task's probe split, per repeat."""
+    images = task.split(task.PROBE_SPLIT).images
+    return np.stack([predict(m, images, task.meta, device, features=True) for m in runs]).astype(np.float16)
 
-    Everything DVC caches is a function of the inputs (same params, same bytes): the measured wall time goes to
-    ``out["timing"]`` only, a file outside DVC's outputs."""
-    model = resnet.Ensemble(members).to(device).eval()
+
+def save(task, out: dict, spec: dict, runs: list[list], fits: list[list[dict]], device, params: dict,
+         extra: dict | None = None) -> dict:
+    """Write the model's outputs; ``out`` maps pt / json / preds / features / curve / timing to paths.
+
+    ``runs`` and ``fits`` hold per repeat the members and their fit records. Everything DVC caches is a function
+    of the inputs (same params, same bytes): the measured wall time goes to ``out["timing"]`` only, a file
+    outside DVC's outputs."""
+    models = [resnet.Ensemble(members).to(device).eval() for members in runs]
     meta = {
         "task": task.name, "dataset": task.dataset, "params": params, "device": str(device),
-        "torch": str(torch.__version__),
-        "optimizer_steps": int(sum(f["steps"] for f in fits)),
-        "images_seen": int(sum(f["images"] for f in fits)),
-        "epochs_run": [len(f["history"]) for f in fits], "best_epochs": [f["best_epoch"] for f in fits],
-        "val_metric": fits[0]["val_metric"],
-        "best_val": [round(float(f["best_val"]), 6) for f in fits],
-        "history": [f["history"] for f in fits], **(extra or {}),
+        "torch": str(torch.__version__), "repeats": len(runs),
+        # per repeat (summed over the ensemble's members): the deterministic cost of the model
+        "optimizer_steps": [int(sum(f["steps"] for f in run)) for run in fits],
+        "images_seen": [int(sum(f["images"] for f in run)) for run in fits],
+        "epochs_run": [[len(f["history"]) for f in run] for run in fits],
+        "best_epochs": [[f["best_epoch"] for f in run] for run in fits],
+        "val_metric": fits[0][0]["val_metric"],
+        "best_val": [[round(float(f["best_val"]), 6) for f in run] for run in fits],
+        "history": [[f["history"] for f in run] for run in fits], **(extra or {}),
     }
-    seconds = sum(f["seconds"] for f in fits)
-    timing = {"wall_time_s": round(seconds, 3), "images_per_s": round(meta["images_seen"] / max(seconds, 1e-9), 1),
+    seconds = sum(f["seconds"] for run in fits for f in run)
+    timing = {"wall_time_s": round(seconds, 3), "repeats": len(runs),
+              "images_per_s": round(sum(meta["images_seen"]) / max(seconds, 1e-9), 1),
               "device": str(device), "host": platform.node()}
-    resnet.save_checkpoint(out["pt"], spec, members, meta)
+    resnet.save_checkpoint(out["pt"], spec, runs, meta)
     write_json(out["json"], {k: v for k, v in meta.items() if k != "history"})
-    write_csv(out["preds"], predictions(task, model, device), float_format="%.6f")
+    write_csv(out["preds"], predictions(task, models, device), float_format="%.6f")
+    write_npy(out["features"], features(task, models, device))
     write_csv(out["curve"], curves(fits))
     write_json(out["timing"], timing)
     return {**meta, **timing}
@@ -159,5 +191,5 @@ def save(task, out: dict, spec: dict, members: list, fits: list[dict], device, p
 def outputs(model_path: Path, curve: Path, timing: Path) -> dict:
     """The output paths of a model whose weights go to ``model_path`` (…/<name>.pt)."""
     stem = str(model_path)[: -len(".pt")]
-    return {"pt": model_path, "json": Path(stem + ".json"), "preds": Path(stem + "_preds.csv"), "curve": curve,
-            "timing": timing}
+    return {"pt": model_path, "json": Path(stem + ".json"), "preds": Path(stem + "_preds.csv"),
+            "features": Path(stem + "_features.npy"), "curve": curve, "timing": timing}

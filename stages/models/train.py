@@ -91,14 +91,15 @@ LOSSES = {"mse": nn.functional.mse_loss, "mae": nn.functional.l1_loss}
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images, meta: dict, device, batch_size: int = 256) -> np.ndarray:
-    """Raw (unrounded) predictions of ``model`` in eval mode for uint8 images (N, C, H, W)."""
+def predict(model: nn.Module, images, meta: dict, device, batch_size: int = 256, features: bool = False) -> np.ndarray:
+    """Raw (unrounded) predictions of ``model`` in eval mode for uint8 images (N, C, H, W); with ``features``
+    its penultimate features (``model.features``) instead."""
     was_training = model.training
     model.eval()
     outs = []
     for i in range(0, len(images), batch_size):
         x = normalize(torch.as_tensor(np.asarray(images[i:i + batch_size])).to(device), meta)
-        outs.append(model(x).float())
+        outs.append((model.features(x) if features else model(x)).float())
     model.train(was_training)
     return torch.cat(outs).cpu().numpy() if outs else np.zeros(0, np.float32)
 

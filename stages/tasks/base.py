@@ -55,6 +55,7 @@ class TaskData:
 class Task:
     PARAMS: dict = {}             # schema of the task's own keys in ``tasks.<name>`` (besides ``dataset``)
     EVAL_SPLITS = ("train", "test")  # splits every model predicts once (models/<task>/<model>_preds.csv)
+    PROBE_SPLIT = "test"          # held-out split whose penultimate features every model saves (the probe)
     VAL_METRIC = "val_loss"       # name of the model-selection metric (lower is better)
 
     def __init__(self, name: str, cfg: dict, params: dict, root="."):
@@ -171,7 +172,10 @@ class Task:
     def title(self) -> str:
         return self.name
 
-    HIST_LABELS = ("forget-like", "test")
+    def probe_target(self, table: pd.DataFrame) -> tuple[np.ndarray, str]:
+        """What the representation probe predicts from a model's features on held-out rows, and how it is scored
+        (:mod:`stages.metrics.probe`): by default whether a row is of the forget kind (balanced accuracy)."""
+        return self.forget_rows(table).astype(int), "balanced_accuracy"
 
     # ------------------------------------------------------------------ explanations
     def select_subset(self, n: int, seed: int) -> np.ndarray:

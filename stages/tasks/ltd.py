@@ -19,7 +19,7 @@ from stages.tasks import base
 class Task(base.RegressionTask):
     # tasks.<name>.forget_class: optional, overrides data.<dataset>.forget_class (a second request on the same data)
     PARAMS = {"forget_class": Choice(*ltd_data.CLASSES, optional=True, default=None)}
-    REPORT_COLUMNS = ("MAE", "RMSE", "r-HC", "h-HC", "AS", "MIA", "cost_time_vs_retrain", "cost_steps_vs_retrain")
+    REPORT_COLUMNS = ("MAE", "RMSE", "MAE_y", "MIA", "human_leak", "probe", "h-HC", "r-HC", "AS", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "h-HC", "r-HC", "MIA")
 
     @property
@@ -58,7 +58,9 @@ class Task(base.RegressionTask):
 
     EVALUATION = "counting"      # stages/metrics/families/counting.py
     PUBLISHED = "ltd_table1"     # stages/metrics/published.py
-    HIST_LABELS = ("test frames with the forget class", "test frames without")
+
+    def probe_target(self, table):
+        return table[self.forget_class].to_numpy(np.float64), "r2"  # how many of the class a frame holds
 
     # ------------------------------------------------------------------ explanations
     def select_subset(self, n, seed):

@@ -14,7 +14,7 @@ from stages.tasks import base
 
 
 class Task(base.RegressionTask):
-    REPORT_COLUMNS = ("MAE", "MAE_forget", "Utility", "Forgetting", "F", "MIA", "AS", "cost_time_vs_retrain",
+    REPORT_COLUMNS = ("MAE", "MAE_forget", "Utility", "Forgetting", "F", "MIA", "MIA_vs_all_test", "probe", "AS",
                       "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "F", "Forgetting", "MIA")
 
@@ -49,7 +49,6 @@ class Task(base.RegressionTask):
 
     EVALUATION = "age_forgetting"  # stages/metrics/families/age_forgetting.py
     PUBLISHED = "utk_thesis"       # stages/metrics/published.py
-    HIST_LABELS = ("forget set", "test set")
 
     # ------------------------------------------------------------------ explanations
     def select_subset(self, n, seed):

@@ -1,20 +1,63 @@
-"""Metric families: how a task's evaluation turns predictions into metrics. A task names its family
-(``Task.EVALUATION``); ``get(name)`` returns module ``stages.metrics.families.<name>``, whose
-``evaluate(task, preds, retrain, cfg) -> (metrics, loss histogram table)`` uses the task's targets and roles."""
+"""Metric families: how a task's evaluation turns one model's predictions into metrics.
+
+A task names its family (``Task.EVALUATION``); ``get(name)`` returns the class ``Family`` of module
+``stages.metrics.families.<name>``. The evaluate stage calls, per model and repeat, ``prepare`` (the repeat's
+predictions of every sample population) and then ``metrics``/``attacks`` on all samples (the reported value) and
+on the bootstrap replicates of :mod:`stages.metrics.bootstrap` (the interval). ``attacks`` are the costly metrics
+(a membership attack fits a classifier), computed on fewer replicates (``evaluate.bootstrap_attack``).
+"""
 from __future__ import annotations
 
 import importlib
 
+import numpy as np
+import pandas as pd
 
-def get(name: str):
+
+class Family:
+    LEGEND: dict[str, str] = {}   # metric -> what it measures and its ideal (shown under table.md)
+
+    def __init__(self, task, cfg: dict):
+        self.task, self.cfg = task, cfg
+
+    def populations(self) -> dict[str, int]:
+        """Sample populations the metrics are computed on (name -> number of samples), bootstrapped apart."""
+        raise NotImplementedError
+
+    def prepare(self, preds: pd.DataFrame, repeat: int) -> dict[str, np.ndarray]:
+        """One repeat's predictions of every population (aligned with the population's samples)."""
+        raise NotImplementedError
+
+    def metrics(self, p: dict, ref: dict, idx: dict | None) -> dict[str, float]:
+        """Cheap metrics of predictions ``p`` (Retrain's: ``ref``, same repeat) on samples ``idx`` (None: all)."""
+        raise NotImplementedError
+
+    def attacks(self, p: dict, ref: dict, idx: dict | None, seed: int) -> dict[str, float]:
+        """Membership-style attacks (costly) on samples ``idx``; ``seed`` drives their sub-sampling and splits."""
+        return {}
+
+    def histogram(self, p: dict) -> pd.DataFrame:
+        """Per-sample loss histograms of the membership populations (all samples)."""
+        raise NotImplementedError
+
+    HIST_LABELS = ("members", "non-members")
+
+    @staticmethod
+    def take(a: np.ndarray, idx: dict | None, pop: str) -> np.ndarray:
+        return a if idx is None else a[idx[pop]]
+
+
+def get(name: str) -> type[Family]:
     try:
-        return importlib.import_module(f"stages.metrics.families.{name}")
+        module = importlib.import_module(f"stages.metrics.families.{name}")
     except ModuleNotFoundError as e:
         if e.name != f"stages.metrics.families.{name}":
             raise
         raise ValueError(f"unknown metric family {name!r} (no module stages/metrics/families/{name}.py)") from e
+    return module.Family
 
 
-def pick(preds, split: str, column: str = "pred"):
-    """One split's predictions ordered by row."""
-    return preds[preds.split == split].sort_values("row")[column].to_numpy()
+def pick(preds: pd.DataFrame, split: str, repeat: int = 0, column: str = "pred") -> np.ndarray:
+    """One repeat's predictions of one split, ordered by row."""
+    sel = preds[(preds.split == split) & (preds["repeat"] == repeat)] if "repeat" in preds else preds[preds.split == split]
+    return sel.sort_values("row")[column].to_numpy()
