@@ -57,19 +57,27 @@ class Family(Base):
     def _loss(self, pred, target):
         return regression.per_sample_loss(pred, target, self.cfg["loss"])
 
-    def _membership(self, p, idx, rng):
+    def _membership_rows(self, idx, rng):
+        """(members: indices into member_rows, non-members: test rows with the class), matched on y."""
         m = self.take(np.arange(len(self.member_rows)), idx, "member")
         t = self.take(np.arange(len(self.y_test)), idx, "test")
         t = t[self.has_test[t]]
         im, it = membership.matched(self.y_member[m], self.y_test[t], rng)
-        m, t = m[im], t[it]
+        return m[im], t[it]
+
+    def _membership(self, p, idx, rng):
+        m, t = self._membership_rows(idx, rng)
         return self._loss(p["member"][m], self.y_member[m]), self._loss(p["test"][t], self.y_test[t])
 
-    def _leak(self, p, idx, rng):
+    def _leak_rows(self, idx, rng):
+        """(test rows with the class, test rows without), matched on y'."""
         t = self.take(np.arange(len(self.y_test)), idx, "test")
         w, wo = t[self.has_test[t]], t[~self.has_test[t]]
         iw, iwo = membership.matched(self.yp_test[w], self.yp_test[wo], rng)
-        w, wo = w[iw], wo[iwo]
+        return w[iw], wo[iwo]
+
+    def _leak(self, p, idx, rng):
+        w, wo = self._leak_rows(idx, rng)
         return self._loss(p["test"][w], self.yp_test[w]), self._loss(p["test"][wo], self.yp_test[wo])
 
     def attacks(self, p, ref, idx, seed):
