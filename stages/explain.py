@@ -3,8 +3,8 @@
     python -m stages.explain --task ltd --model finetune --explainer sidu
 
 Reads ``models/<task>/<model>.pt`` and ``data/xai/<task>/subset.npy``; writes
-``data/xai/<task>/<explainer>/<model>.npy`` (float32 (R, n, H, W) heatmaps at input resolution, one set per repeat) and ``<model>.json``
-(counts, device). Params: ``explain.<explainer>``, ``explain.batch_size``, ``explain.autocast``, ``seed``, ``device``.
+``data/xai/<task>/<explainer>/<model>.npy`` (float32 (R, n, H, W) heatmaps at input resolution, one set per explained run: the first ``explain.repeats``) and ``<model>.json``
+(counts, device). Params: ``explain.<explainer>``, ``explain.repeats``, ``explain.batch_size``, ``explain.autocast``, ``seed``, ``device``.
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def main(argv=None):
         torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = False, True
     subset = np.load(paths.xai_dir(task.name, st.root) / "subset.npy")
     runs, _ = load_checkpoint(paths.model(task.name, a.model, ".pt", st.root), device)
+    runs = runs[: st.section("explain", xai.explain_schema(st.params))["repeats"]]  # the first explain.repeats runs
     images = normalize(torch.from_numpy(subset), task.meta)
     stats: dict = {}
     heat = []

@@ -26,6 +26,7 @@ from stages.core.stage import Stage
 from stages.xai.figures import diff_grid, heatmap_grid
 
 REFERENCE = "original"
+UNIFORM = "uniform"  # a heatmap spread evenly over the frame: the no-preference row of the report
 SCHEMA = {"bootstrap": Int(min=20)}  # the evaluate section's replicate count, shared with stage evaluate
 
 
@@ -38,9 +39,10 @@ def per_image(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame
     ref = maps[REFERENCE]
     R, n, hh, ww = ref.shape
     masks = {key: coverage.box_masks(boxes, n, hh, ww, cls) for key, cls in classes.items()}
+    share = {key: m.mean(axis=(1, 2)) for key, m in masks.items()}  # share of the frame the boxes cover
     out, counts = {}, {}
     for model, h in maps.items():
-        vals = {k: np.full((R, n), np.nan) for k in ("AS", *classes)}
+        vals = {k: np.full((R, n), np.nan) for k in ("AS", *classes, *(f"{c}_lift" for c in classes))}
         bad = 0
         for r in range(R):
             ok = coverage.valid_maps(h[r]) & coverage.valid_maps(ref[r])
@@ -53,6 +55,8 @@ def per_image(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame
             vals["AS"][r, ok] = coverage.attention_shift_per_image(h[r][ok], ref[r][ok])
             for key, m in masks.items():
                 vals[key][r, ok] = coverage.heatmap_coverage_per_image(h[r][ok], m[ok])
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    vals[f"{key}_lift"][r, ok] = vals[key][r, ok] / share[key][ok]  # 1 = no preference for the boxes
         out[model] = vals
         counts[model] = {"heatmaps": int(R * n), "degenerate_heatmaps": bad}
     return out, counts
@@ -60,8 +64,11 @@ def per_image(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame
 
 def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame, classes: dict,
                     signed: bool, n_boot: int, seed: int, log) -> dict[str, dict]:
-    """Per model: counts and, per metric, value (mean over repeats of the mean over images) with its interval
-    (paired two-level bootstrap over repeats and explained images) and the gap to Retrain."""
+    """Per model (and the ``uniform`` baseline heatmap): counts and, per metric, value (mean over repeats of the
+    mean over explained images) with its interval (paired two-level bootstrap over repeats and explained images)
+    and the gap to Retrain. Per coverage metric also its lift: HC divided by the share of the frame the boxes cover
+    (per image, then averaged; 1 = no preference for the boxes, the uniform heatmap's value)."""
+    maps = {**maps, UNIFORM: np.ones_like(maps[REFERENCE])}  # the baseline: HC = box share, lift = 1
     vals, counts = per_image(maps, names, boxes, classes, signed, log)
     R, n = next(iter(vals.values()))["AS"].shape
     draws = bootstrap.draw({"images": n}, R, n_boot, seed)
@@ -79,7 +86,7 @@ def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.Dat
     for m, v in vals.items():
         values[m], runs[m] = bootstrap.point(stat(v), R)
         reps[m] = bootstrap.replicates(stat(v), draws)
-    rec = bootstrap.records(values, runs, reps, skip=paths.REFERENCE_MODELS)
+    rec = bootstrap.records(values, runs, reps, skip=(*paths.REFERENCE_MODELS, UNIFORM))
     return {m: {**counts[m], **rec[m]} for m in maps}
 
 
@@ -98,9 +105,10 @@ def main(argv=None):
     for m in models:
         f = paths.heatmaps(task.name, name, m, st.root)
         h = np.load(f).astype(np.float64)
-        if h.ndim != 4 or h.shape[1:] != (len(images), *images.shape[2:]) or h.shape[0] != st.glob["repeats"]:
-            raise ValueError(f"{f}: heatmaps of shape {h.shape}, expected "
-                             f"{(st.glob['repeats'], len(images), *images.shape[2:])} (repeats, images, H, W)")
+        runs = min(cfg["repeats"], st.glob["repeats"])
+        if h.ndim != 4 or h.shape != (runs, len(images), *images.shape[2:]):
+            raise ValueError(f"{f}: heatmaps of shape {h.shape}, expected {(runs, len(images), *images.shape[2:])} "
+                             "(explained runs, images, H, W); rerun stage explain")
         maps[m] = h
     names = table["file_name"].astype(str).tolist() if "file_name" in table else [str(r) for r in table["test_row"]]
     metrics = heatmap_metrics(maps, names, boxes, task.coverage_classes(), Explainer.signed, n_boot,
@@ -113,7 +121,8 @@ def main(argv=None):
     shown = {m: h[0, :n] for m, h in maps.items()}  # the figures show repeat 0
     fig_boxes = boxes if len(boxes) else None
     out = paths.figures(task.name, st.root)
-    save_figure(out / f"{name}_grid.png", heatmap_grid(images[:n], shown, fig_boxes, labels))
+    save_figure(out / f"{name}_grid.png", heatmap_grid(images[:n], shown, fig_boxes, labels,
+                                                            shared_scale=cfg["shared_scale"]))
     save_figure(out / f"{name}_diff.png", diff_grid(images[:n], shown, REFERENCE, fig_boxes, labels))
     st.log.info("%s/%s: figures (%d images, %d models) and heatmap metrics %s", task.name, name, n, len(models),
                 {m: {k: v["value"] for k, v in r.items() if k in ("AS", *task.coverage_classes())} for m, r in metrics.items()})

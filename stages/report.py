@@ -46,8 +46,12 @@ def model_order(params: dict) -> list[str]:
     return [*paths.REFERENCE_MODELS, *methods.names(params)]
 
 
+UNIFORM = "uniform"  # explain_report's baseline heatmap (even over the frame): a table row, not a model
+
+
 def load_records(task, params: dict, root=".") -> dict[str, dict[str, dict]]:
-    """Per model and metric: {value, lo, hi, runs, gap, gap_lo, gap_hi} from evaluate and every explainer."""
+    """Per model and metric: {value, lo, hi, runs, gap, gap_lo, gap_hi} from evaluate and every explainer; the
+    explainers' uniform-heatmap baseline under ``uniform`` (heatmap metrics only)."""
     f = paths.evaluation(task.name, root)
     if not f.exists():
         raise FileNotFoundError(f"{f} is missing: run `dvc repro evaluate@{task.name}` first")
@@ -61,14 +65,14 @@ def load_records(task, params: dict, root=".") -> dict[str, dict[str, dict]]:
         x = read_json(paths.xai_metrics(task.name, name, root))
         suffix = xai.metric_suffix(params, name)
         for m, r in x["models"].items():
-            if m in rows:
-                rows[m].update({f"{k}{suffix}": v for k, v in r.items() if k not in COUNTS})
+            if m in rows or m == UNIFORM:
+                rows.setdefault(m, {}).update({f"{k}{suffix}": v for k, v in r.items() if k not in COUNTS})
     return rows
 
 
 def columns(task, params: dict) -> list[str]:
     cols = list(task.REPORT_COLUMNS)
-    heat = ["AS", *task.coverage_classes()]
+    heat = ["AS", *task.coverage_classes(), *(f"{c}_lift" for c in task.coverage_classes())]
     for name in xai.names(params)[1:]:  # the first explainer's are in REPORT_COLUMNS
         cols += [f"{c}{xai.metric_suffix(params, name)}" for c in heat]
     return cols
@@ -78,9 +82,12 @@ def legend(task, params: dict, cols: list[str]) -> dict[str, str]:
     out = {**families.get(task.EVALUATION).LEGEND, **LEGEND}
     for key, classes in task.coverage_classes().items():
         out[key] = HC_LEGEND.format(classes=", ".join(classes))
+        out[f"{key}_lift"] = (f"{key} / share of the frame the boxes cover (per image); 1 = no preference for the "
+                              "boxes (the uniform heatmap row); ideal: Retrain's")
     for name in xai.names(params)[1:]:
         sfx = xai.metric_suffix(params, name)
-        out.update({f"{k}{sfx}": f"{v} ({name})" for k, v in out.items() if k in ("AS", *task.coverage_classes())})
+        heat = ("AS", *task.coverage_classes(), *(f"{c}_lift" for c in task.coverage_classes()))
+        out.update({f"{k}{sfx}": f"{v} ({name})" for k, v in out.items() if k in heat})
     return {c: out[c] for c in cols if c in out}
 
 
@@ -221,7 +228,8 @@ def hist_figure(task, models: list[str], root="."):
 def main(argv=None):
     st = Stage("report", __doc__, argv, root=True, task=dict(required=True))
     task = tasks.get(st.args.task, st.params, st.root)
-    records = load_records(task, st.params, st.root)
+    shown = load_records(task, st.params, st.root)
+    records = {m: r for m, r in shown.items() if m != UNIFORM}
     cols = columns(task, st.params)
     summary, intervals = summary_and_intervals(records)
     out = paths.reports(task.name, st.root)
@@ -235,7 +243,8 @@ def main(argv=None):
         f"replicates, {ev['bootstrap']['bootstrap_attack']} for the attacks; probe: "
         f"{ev['bootstrap']['probe_splits']} random halves of the {ev['probe']['samples']} held-out samples]. "
         "Per run values: evaluation.json and xai/.",
-        "## Our results", table(records, cols),
+        "## Our results", table(shown, cols),
+        f"Row {UNIFORM}: a heatmap spread evenly over the frame (the heatmap metrics' no-preference baseline).",
         "## Reading", "\n".join(reading(task, records, cols)),
         "## Legend", "\n".join(f"- **{k}**: {v}" for k, v in legend(task, st.params, cols).items()),
         *(["## Published", published.section(task)] if task.PUBLISHED else []),

@@ -12,7 +12,7 @@ Also writes the task's fixed, deterministic explanation subset of its test split
 ``subset.npy`` (the chosen uint8 images), ``subset.csv`` (``test_row`` = index in the test split, then the test
 table's columns) and ``subset_boxes.csv`` (the boxes of the chosen frames, ``row`` = index into the subset; header
 only for a task without boxes). The task plugin picks the rows (:meth:`stages.tasks.base.Task.select_subset`)
-from ``explain.n_images`` and ``seed``.
+from ``explain.n_images.<task>`` and ``seed``.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def write_subset(task, n: int, seed: int, log) -> None:
     if len(rows) == 0:
         raise ValueError(f"{task.name}: no test image qualifies for the explanation subset")
     if len(rows) < n:
-        log.warning("explain.n_images = %d but only %d test images qualify: using %d", n, len(rows), len(rows))
+        log.warning("explain.n_images.%s = %d but only %d test images qualify: using %d", task.name, n, len(rows), len(rows))
     out = paths.xai_dir(task.name, task.root)
     boxes = task.subset_boxes(rows)
     if boxes is None:
@@ -69,7 +69,7 @@ def main(argv=None):
     for suffix in (".pt", ".json", "_preds.csv", "_features.npy"):
         copy_file(paths.dataset_model(task.dataset, suffix, st.root), paths.model(task.name, "original", suffix, st.root))
     write_json(paths.task_json(task.name, st.root), info)
-    write_subset(task, st.section("explain", xai.explain_schema(st.params))["n_images"], st.glob["seed"], st.log)
+    write_subset(task, xai.n_images(st.params, task.name), st.glob["seed"], st.log)
     st.log.info("%s on %s: %s, roles %s", task.name, task.dataset, info["request"], info["roles"])
 
 

@@ -72,13 +72,13 @@ def make_utk(root):
 def explain_subset(name: str, root) -> None:
     params = config.read_params()
     task = tasks.get(name, params, str(root))
-    write_subset(task, params["explain"]["n_images"], params["seed"], logging.getLogger("test"))
+    write_subset(task, params["explain"]["n_images"][name], params["seed"], logging.getLogger("test"))
 
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     params = config.read_params(Path(__file__).parents[1] / "params.yaml")
-    params["explain"].update(n_images=6, n_figure=3, batch_size=64)
+    params["explain"].update(n_images={"ltd": 6, "utk": 6}, n_figure=3, batch_size=64, repeats=2)
     params["explain"]["sidu"].update(layer="layer4", sigma={"ltd": 0.5, "utk": 4.0})
     params["unlearn"]["methods"] = {"finetune": {}}
     params["device"] = "cpu"
@@ -119,7 +119,13 @@ def test_ltd_stages(root):
     for f in ("sidu_grid.png", "sidu_diff.png"):
         assert (root / "reports/ltd/figures" / f).stat().st_size > 1000
     m = json.loads((root / "reports/ltd/xai/sidu.json").read_text())["models"]
-    assert list(m) == ["original", "retrain", "finetune"] and m["original"]["AS"]["value"] == 0
+    assert list(m) == ["original", "retrain", "finetune", "uniform"] and m["original"]["AS"]["value"] == 0
+    u = m["uniform"]  # the no-preference baseline: HC = the share of the frame the boxes cover, lift exactly 1
+    assert u["h-HC_lift"]["value"] == pytest.approx(1) and u["r-HC_lift"]["value"] == pytest.approx(1)
+    boxes_h = pd.read_csv(xai / "subset_boxes.csv")
+    from stages.metrics.coverage import box_masks
+    share = box_masks(boxes_h, 6, *LTD_HW, ["human"]).mean(axis=(1, 2))
+    assert u["h-HC"]["value"] == pytest.approx(share[share > 0].mean(), rel=1e-5)
     f = m["finetune"]
     assert 0 < f["h-HC"]["value"] < 1 and 0 < f["r-HC"]["value"] < 1 and f["AS"]["value"] > 0
     for k in ("h-HC", "r-HC", "AS"):  # every number with its interval, and its paired distance to Retrain's

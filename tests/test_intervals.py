@@ -56,6 +56,11 @@ def test_pairing_removes_shared_variation():
     assert "gap" not in rec["retrain"]["m"]
 
 
+def test_gap_interval_from_the_signed_difference():
+    assert bootstrap.gap_interval(np.linspace(-0.2, 0.6, 1001)) == pytest.approx((0.0, 0.58))
+    assert bootstrap.gap_interval(np.linspace(-0.6, -0.2, 1001)) == pytest.approx((0.21, 0.59))
+
+
 def test_draws_are_seeded():
     a, b = bootstrap.draw({"s": 9, "t": 4}, 3, 10, seed=5), bootstrap.draw({"s": 9, "t": 4}, 3, 10, seed=5)
     assert np.array_equal(a.reps, b.reps) and all(np.array_equal(a.idx[k], b.idx[k]) for k in a.idx)

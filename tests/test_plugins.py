@@ -249,7 +249,8 @@ def test_two_tasks_share_a_dataset_and_its_original(project, monkeypatch):
     module = types.ModuleType("stages.tasks.ltd_vehicle")
     module.Task = ltd.Task
     monkeypatch.setitem(sys.modules, "stages.tasks.ltd_vehicle", module)
-    _set_params(config.PARAMS_FILE, lambda p: p["tasks"].update(ltd_vehicle={"dataset": "ltd", "forget_class": "vehicle"}))
+    _set_params(config.PARAMS_FILE, lambda p: (p["tasks"].update(ltd_vehicle={"dataset": "ltd", "forget_class": "vehicle"}),
+                                               p["explain"]["n_images"].update(ltd_vehicle=4)))
     train.main(["--dataset", "ltd"])
     for name in ("ltd", "ltd_vehicle"):
         task_stage.main(["--task", name])

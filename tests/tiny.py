@@ -77,7 +77,7 @@ def make_project(root: Path, params_over: dict | None = None) -> Path:
     for ds in ("ltd", "utk"):
         params["train"][ds].update(epochs=2, batch_size=16, ensemble=1, patience=0, amp=False)
         params["unlearn"][ds].update(epochs=1, batch_size=16)
-    params["explain"].update(n_images=6, n_figure=3, batch_size=256)
+    params["explain"].update(n_images={"ltd": 6, "utk": 6}, n_figure=3, batch_size=256, repeats=2)
     params["evaluate"].update(mia_splits=2, hist_bins=5, bootstrap=20, bootstrap_attack=10, probe_splits=2)
     for key, value in (params_over or {}).items():
         node = params

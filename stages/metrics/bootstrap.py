@@ -89,6 +89,17 @@ def interval(values, level: float = LEVEL) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def gap_interval(diffs) -> tuple[float, float]:
+    """Interval of |a - b| from the replicates of the signed difference a - b: [0, max |end|] when the signed
+    interval holds 0, else [min |end|, max |end|]. (Percentiles of |a - b| itself would exclude 0 even when the
+    two models cannot be told apart, and could exclude the observed distance.)"""
+    lo, hi = interval(diffs)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return lo, hi
+    ends = sorted((abs(lo), abs(hi)))
+    return (0.0, ends[1]) if lo <= 0 <= hi else (ends[0], ends[1])
+
+
 def separated(a: tuple[float, float], b: tuple[float, float]) -> bool:
     """True when two intervals do not overlap."""
     return a[1] < b[0] or b[1] < a[0]
@@ -118,6 +129,6 @@ def records(values: dict, runs: dict, reps: dict, reference: str = "retrain", sk
             other = out.get(reference, {}).get(k)
             if k in ref and k in reps[m] and len(ref[k]) == len(reps[m][k]) and other and rec["value"] is not None \
                     and other["value"] is not None:
-                lo, hi = interval(np.abs(reps[m][k] - ref[k]))
+                lo, hi = gap_interval(reps[m][k] - ref[k])
                 rec.update(gap=_round(abs(rec["value"] - other["value"])), gap_lo=_round(lo), gap_hi=_round(hi))
     return out

@@ -18,18 +18,56 @@ ARCHS = {
     "resnet34": resnet.resnet34,
     "resnet50": resnet.resnet50,
 }
+BLOCKS = {"resnet10": [1, 1, 1, 1], "resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3]}  # BasicBlock stages
+STEMS = ("imagenet", "small")
+
+
+def trunk(arch: str, stem: str = "imagenet", width: int = 64) -> ResNet:
+    """A torchvision ResNet. ``stem``: ``imagenet`` (7x7 stride-2 conv and a stride-2 max-pool: total stride 32) or
+    ``small`` (3x3 stride-1 conv, no max-pool: total stride 8, so ``layer4`` keeps a 9x12 grid of a 72x96 input,
+    6x6 of a 48x48 face, fine enough for SIDU to localise a person). ``width``: channels of layer1 (64 in
+    torchvision; layers 2-4 double it each), the same torchvision BasicBlocks built by ResNet._make_layer."""
+    if arch not in ARCHS:
+        raise ValueError(f"unknown arch {arch!r} (known: {', '.join(ARCHS)})")
+    if stem not in STEMS:
+        raise ValueError(f"unknown stem {stem!r} (known: {', '.join(STEMS)})")
+    if stem == "imagenet" and width == 64:
+        return ARCHS[arch]()
+    if arch not in BLOCKS:
+        raise ValueError(f"arch {arch!r} supports only stem imagenet and width 64 (small stems and other widths: "
+                         f"{', '.join(BLOCKS)})")
+    layers = BLOCKS[arch]
+    net = ResNet(BasicBlock, layers)
+    net.inplanes, net.dilation = width, 1
+    if stem == "small":
+        net.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
+        net.maxpool = nn.Identity()
+    else:
+        net.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
+    net.bn1 = nn.BatchNorm2d(width)
+    net.layer1 = net._make_layer(BasicBlock, width, layers[0])
+    net.layer2 = net._make_layer(BasicBlock, 2 * width, layers[1], stride=2)
+    net.layer3 = net._make_layer(BasicBlock, 4 * width, layers[2], stride=2)
+    net.layer4 = net._make_layer(BasicBlock, 8 * width, layers[3], stride=2)
+    net.fc = nn.Linear(8 * width, 1000)
+    for m in net.modules():  # torchvision's initialisation
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.constant_(m.weight, 1)
+            nn.init.constant_(m.bias, 0)
+    return net
 
 
 class Regressor(nn.Module):
     """A torchvision ResNet trunk (``conv1`` .. ``layer4``, global pool) and a one-output head."""
 
-    def __init__(self, arch: str, in_channels: int, head: str = "linear", target_max: float = 1.0, outputs: int = 1):
+    def __init__(self, arch: str, in_channels: int, head: str = "linear", target_max: float = 1.0, outputs: int = 1,
+                 stem: str = "imagenet", width: int = 64):
         super().__init__()
-        if arch not in ARCHS:
-            raise ValueError(f"unknown arch {arch!r} (known: {', '.join(ARCHS)})")
         if head not in ("linear", "sigmoid"):
             raise ValueError(f"unknown head {head!r}: linear | sigmoid")
-        net = ARCHS[arch]()
+        net = trunk(arch, stem, width)
         if in_channels != 3:
             old = net.conv1
             net.conv1 = nn.Conv2d(in_channels, old.out_channels, old.kernel_size, old.stride, old.padding, bias=False)
@@ -93,9 +131,9 @@ class Ensemble(nn.Module):
 
 
 def build(spec: dict) -> Regressor:
-    """Build a fresh model from its spec: {arch, in_channels, head, target_max}."""
+    """Build a fresh model from its spec: {arch, in_channels, head, target_max, outputs, stem, width}."""
     return Regressor(spec["arch"], spec["in_channels"], spec.get("head", "linear"), spec.get("target_max", 1.0),
-                     spec.get("outputs", 1))
+                     spec.get("outputs", 1), spec.get("stem", "imagenet"), spec.get("width", 64))
 
 
 def save_checkpoint(path, spec: dict, runs: list[list[nn.Module]], meta: dict) -> None:

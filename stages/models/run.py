@@ -34,7 +34,8 @@ from stages.models.train import Recipe, fit, predict
 AUGMENT = {"hflip": Float(min=0, max=1), "rotation": Float(min=0, max=180), "brightness": Float(min=0, max=1),
            "contrast": Float(min=0, max=1), "invert": Float(min=0, max=1)}
 SCHEMA = {  # train.<dataset>: the recipe of the dataset's Original and of every Retrain on it
-    "arch": Choice(*resnet.ARCHS), "weights": Str(allow_empty=True), "epochs": Int(min=1),
+    "arch": Choice(*resnet.ARCHS), "stem": Choice(*resnet.STEMS), "width": Int(min=4),
+    "weights": Str(allow_empty=True), "epochs": Int(min=1),
     "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"), "lr": Float(min=0, min_open=True),
     "momentum": Float(min=0, max=1), "weight_decay": Float(min=0), "schedule": Choice("constant", "cosine"),
     "loss": Choice("mse", "mae"),

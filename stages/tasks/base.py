@@ -204,8 +204,8 @@ class RegressionTask(Task):
         return self.params["train"][self.dataset]
 
     def model_spec(self, cfg: dict) -> dict:
-        return {"arch": cfg["arch"], "in_channels": self.meta["channels"], "outputs": 1, "head": cfg["head"],
-                "target_max": float(self.target_range[1])}
+        return {"arch": cfg["arch"], "stem": cfg["stem"], "width": cfg["width"], "in_channels": self.meta["channels"],
+                "outputs": 1, "head": cfg["head"], "target_max": float(self.target_range[1])}
 
     def init_output(self, model, train_y) -> None:
         model.init_output(float(np.mean(train_y)))

@@ -19,7 +19,8 @@ from stages.tasks import base
 class Task(base.RegressionTask):
     # tasks.<name>.forget_class: optional, overrides data.<dataset>.forget_class (a second request on the same data)
     PARAMS = {"forget_class": Choice(*ltd_data.CLASSES, optional=True, default=None)}
-    REPORT_COLUMNS = ("MAE", "RMSE", "MAE_y", "MIA", "human_leak", "probe", "h-HC", "r-HC", "AS", "cost_steps_vs_retrain")
+    REPORT_COLUMNS = ("MAE", "RMSE", "MAE_y", "MIA", "human_leak", "probe", "h-HC", "h-HC_lift", "r-HC",
+                      "r-HC_lift", "AS", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "h-HC", "r-HC", "MIA")
 
     @property

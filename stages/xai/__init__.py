@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stages.core import config, registry
-from stages.core.config import Choice, Int, Section
+from stages.core.config import Bool, Choice, Int, Section
 
 SECTION = "explainers"
 
@@ -31,7 +31,8 @@ def metric_suffix(params: dict, name: str) -> str:
 def explain_schema(params: dict) -> dict:
     """The ``explain`` section: shared keys plus one sub-section per explainer of the list (each validated
     against its explainer's ``PARAMS`` by :func:`settings`)."""
-    return {"n_images": Int(min=1), "n_figure": Int(min=1), "batch_size": Int(min=1),
+    return {"n_images": Section(), "repeats": Int(min=1), "n_figure": Int(min=1), "shared_scale": Bool(),
+            "batch_size": Int(min=1),
             "autocast": Choice("none", "bf16", "fp16"), **{name: Section() for name in names(params)}}
 
 
@@ -40,3 +41,11 @@ def settings(params: dict, name: str) -> dict:
     cfg = config.load("explain", explain_schema(params), params)
     own = config.validate(cfg[name], get(name).PARAMS, f"explain.{name}")
     return {**own, "batch_size": cfg["batch_size"], "autocast": cfg["autocast"]}
+
+
+def n_images(params: dict, task: str) -> int:
+    """``explain.n_images.<task>``: the size of the task's explanation subset."""
+    cfg = config.load("explain", explain_schema(params), params)
+    if task not in cfg["n_images"]:
+        raise config.ParamError(f"explain.n_images.{task}: missing (the size of the task's explanation subset)")
+    return Int(min=1).check(f"explain.n_images.{task}", cfg["n_images"][task])

@@ -1,12 +1,13 @@
 """Heatmap figures (seed 000, Fig. 4 and Fig. 5).
 
-- :func:`heatmap_grid`: one row per image; the input (with its boxes for LTD), then each model's SIDU
-  heatmap overlaid on it, jet colormap from least (blue) to most (red) important, each heatmap min-max
-  scaled for display.
-- :func:`diff_grid`: one row per image; the input, then each unlearned model's heatmap minus the
-  reference (Original) heatmap, both normalised to sum 1 first; diverging colormap with symmetric limits
-  per row: green = more attention than Original, red = less, white = no change (drawn at alpha 0.8 over
-  the grey input so the scene stays visible).
+- :func:`heatmap_grid`: per image, the input (with its boxes for LTD), then each model's heatmap overlaid on it
+  (model name on every panel), jet colormap from least (blue) to most (red) important; by default every map
+  normalised to sum 1 on one colour scale shared by the image's models, so models can be compared.
+- :func:`diff_grid`: per image, the input, then each model's heatmap minus the reference (Original) heatmap, both
+  normalised to sum 1 first; diverging colormap with symmetric limits shared by the image's panels: green =
+  more attention than Original, red = less, white = no change (drawn at alpha 0.8 over the grey input).
+
+An image's panels wrap at ``PAGE_COLS`` per row, so a figure fits a page width whatever the number of models.
 """
 from __future__ import annotations
 
@@ -52,54 +53,73 @@ def _boxes(ax, boxes: pd.DataFrame | None, row: int) -> None:
                                lw=1, edgecolor=BOX_COLORS.get(b.cls, "yellow")))
 
 
-def _grid(n_rows: int, n_cols: int, aspect: float):
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(CELL * n_cols + 1, CELL / aspect * n_rows + 0.5),
-                             squeeze=False, layout="constrained", dpi=120)
+PAGE_COLS = 5  # panels per row: a figure fits a page width (5 x CELL inches); an image's panels wrap
+
+
+def _grid(n_images: int, n_panels: int, aspect: float, cols: int = PAGE_COLS):
+    """Figure with one block of rows per image, ``n_panels`` panels per image wrapped at ``cols`` per row.
+    Returns (figure, per image the list of its panel axes)."""
+    cols = min(cols, n_panels)
+    rows_per = -(-n_panels // cols)
+    fig, axes = plt.subplots(n_images * rows_per, cols, figsize=(CELL * cols + 1, (CELL / aspect + 0.3) * n_images * rows_per),
+                             squeeze=False, layout="constrained", dpi=110)
+    blocks = []
+    for i in range(n_images):
+        flat = axes[i * rows_per:(i + 1) * rows_per].ravel().tolist()
+        for ax in flat[n_panels:]:
+            ax.axis("off")
+        blocks.append(flat[:n_panels])
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    return fig, axes
+    return fig, blocks
 
 
-def _inputs(axes, images, boxes, labels):
-    for i, img in enumerate(images):
-        axes[i, 0].imshow(**_display(img))
-        _boxes(axes[i, 0], boxes, i)
-        if labels is not None:
-            axes[i, 0].set_ylabel(labels[i], fontsize=8)
-    axes[0, 0].set_title("input", fontsize=9)
+def _input(ax, img, boxes, i, label):
+    ax.imshow(**_display(img))
+    _boxes(ax, boxes, i)
+    ax.set_title(f"input {label}" if label else "input", fontsize=7)
 
 
 def heatmap_grid(images: np.ndarray, heatmaps: dict[str, np.ndarray], boxes: pd.DataFrame | None = None,
-                 labels: list[str] | None = None, alpha: float = 0.5):
-    """Fig. 4: input then one overlay per model; ``images`` uint8 (n, C, H, W), heatmaps (n, H, W) each."""
+                 labels: list[str] | None = None, alpha: float = 0.5, shared_scale: bool = True):
+    """Fig. 4: per image its input, then one overlay per model (name on every panel), wrapped to page width.
+
+    ``shared_scale``: each map is normalised to sum 1 and all models of an image share one colour scale (0 to the
+    largest value among them), so a hotter panel means more attention there than in the other models' maps;
+    otherwise each map is min-max scaled on its own (the paper's display)."""
     n, _, H, W = images.shape
-    fig, axes = _grid(n, 1 + len(heatmaps), W / H)
-    _inputs(axes, images, boxes, labels)
-    for j, (name, hm) in enumerate(heatmaps.items(), start=1):
-        axes[0, j].set_title(name, fontsize=9)
-        for i in range(n):
-            axes[i, j].imshow(images[i].mean(0), cmap="gray", vmin=0, vmax=255)  # grey under the colours
-            im = axes[i, j].imshow(to_unit(hm[i]), cmap="jet", alpha=alpha, vmin=0, vmax=1)
-    fig.colorbar(im, ax=axes[:, -1].tolist(), shrink=0.6, label="importance (scaled per map)")
+    fig, blocks = _grid(n, 1 + len(heatmaps), W / H)
+    for i, axes in enumerate(blocks):
+        _input(axes[0], images[i], boxes, i, labels[i] if labels is not None else None)
+        maps = {m: (to_sum1(h[i]) if shared_scale else to_unit(h[i])) for m, h in heatmaps.items()}
+        vmax = max(float(m.max()) for m in maps.values()) if shared_scale else 1.0
+        for ax, (name, hm) in zip(axes[1:], maps.items()):
+            ax.imshow(images[i].mean(0), cmap="gray", vmin=0, vmax=255)  # grey under the colours
+            im = ax.imshow(hm, cmap="jet", alpha=alpha, vmin=0, vmax=vmax or 1.0)
+            _boxes(ax, boxes, i)
+            ax.set_title(name, fontsize=7)
+        fig.colorbar(im, ax=axes[-1], shrink=0.8, format="%.0e" if shared_scale else "%.1f",
+                     label="share of the map" if shared_scale else "scaled per map")
     return fig
 
 
 def diff_grid(images: np.ndarray, heatmaps: dict[str, np.ndarray], reference: str = "original",
               boxes: pd.DataFrame | None = None, labels: list[str] | None = None):
-    """Fig. 5: input then (model - reference) for every other model, heatmaps normalised to sum 1."""
+    """Fig. 5: per image its input, then (model - reference) for every other model, heatmaps normalised to sum 1,
+    on one symmetric scale per image (white = no change; green = more attention than the reference, red = less)."""
     n, _, H, W = images.shape
     others = [m for m in heatmaps if m != reference]
-    fig, axes = _grid(n, 1 + len(others), W / H)
-    _inputs(axes, images, boxes, labels)
-    for i in range(n):
+    fig, blocks = _grid(n, 1 + len(others), W / H)
+    for i, axes in enumerate(blocks):
+        _input(axes[0], images[i], boxes, i, labels[i] if labels is not None else None)
         ref = to_sum1(heatmaps[reference][i])
         diffs = [to_sum1(heatmaps[m][i]) - ref for m in others]
-        v = max(float(np.abs(d).max()) for d in diffs) or 1.0  # symmetric limits, shared along the row
-        for j, (m, d) in enumerate(zip(others, diffs), start=1):
-            axes[i, j].imshow(images[i].mean(0), cmap="gray", vmin=0, vmax=255)  # faint scene under the map
-            im = axes[i, j].imshow(d, cmap=DIFF_CMAP, vmin=-v, vmax=v, alpha=0.8)
-            if i == 0:
-                axes[i, j].set_title(f"{m} - {reference}", fontsize=9)
-        fig.colorbar(im, ax=axes[i, -1], shrink=0.8, format="%.0e")
+        v = max(float(np.abs(d).max()) for d in diffs) or 1.0  # symmetric limits, shared by the image's panels
+        for ax, m, d in zip(axes[1:], others, diffs):
+            ax.imshow(images[i].mean(0), cmap="gray", vmin=0, vmax=255)  # faint scene under the map
+            im = ax.imshow(d, cmap=DIFF_CMAP, vmin=-v, vmax=v, alpha=0.8)
+            _boxes(ax, boxes, i)
+            ax.set_title(f"{m} - {reference}", fontsize=7)
+        fig.colorbar(im, ax=axes[-1], shrink=0.8, format="%.0e")
     return fig
