@@ -16,8 +16,11 @@ Writes ``reports/<task>/evaluation.json`` (per model and metric: value, lo, hi, 
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from stages import methods, tasks
 from stages.core import paths
@@ -101,8 +104,9 @@ class Evaluation:
     def run(self) -> tuple[dict, dict]:
         """evaluation.json's models and the loss histograms (repeat 0) per model."""
         values, runs, reps, hists = {}, {}, {}, {}
-        for m in self.models:
-            values[m], runs[m], reps[m] = self.model(m)
+        # models in parallel processes (each is deterministic on its own: the draws and seeds are fixed here)
+        done = Parallel(n_jobs=min(2, os.cpu_count() or 1))(delayed(self.model)(m) for m in self.models)
+        for m, (values[m], runs[m], reps[m]) in zip(self.models, done):
             hists[m] = self.family.histogram(self.preds[m][0])
             if self.log:
                 self.log.info("%s/%s: %s", self.task.name, m, {k: round(v, 4) for k, v in values[m].items()})
