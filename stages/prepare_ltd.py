@@ -1,4 +1,5 @@
-"""Stage prepare_ltd: LTD copy (data.ltd.root) -> packed, model-ready splits in data/prepared/ltd/."""
+"""Stage prepare_ltd: LTD copy (data.ltd.root) -> packed, model-ready splits in data/prepared/ltd/, and their
+statistics and count histogram in reports/data/ltd_*."""
 from __future__ import annotations
 
 import time
@@ -9,8 +10,8 @@ import pandas as pd
 
 from stages.core import config, paths
 from stages.core.config import Choice, Float, Int, List, Section, Str
-from stages.data import arrays, ltd, splits
-from stages.core.io import atomic_dir, setup_logging, write_csv, write_json, write_npy
+from stages.data import arrays, ltd, ltd_stats, splits
+from stages.core.io import atomic_dir, save_figure, setup_logging, write_csv, write_json, write_npy
 from stages.core.stage import Stage
 
 SCHEMA = {
@@ -127,13 +128,23 @@ def _write(frames, images, cfg, report, tmp: Path) -> dict:
 
 
 def main(argv=None):
-    st = Stage("prepare_ltd", __doc__, argv, out=dict(default=str(paths.prepared("ltd")), help="output folder"))
+    st = Stage("prepare_ltd", __doc__, argv, out=dict(default=str(paths.prepared("ltd")), help="output folder"),
+               reports=dict(default=str(paths.data_reports()), help="folder of the split statistics"))
     cfg = st.section("data.ltd", SCHEMA)
     t0 = time.time()
     stats = prepare(cfg, Path(st.args.out))
     stats["frames_per_s"] = round(stats["frames_kept"] / max(time.time() - t0, 1e-9), 1)  # logged, not written
     log.info("prepared %s frames (%s) at %.0f frames/s; excluded: %s", stats["frames_kept"], stats["sizes"],
              stats["frames_per_s"], _excluded(stats))
+    write_split_stats(Path(st.args.out), Path(st.args.reports))
+
+
+def write_split_stats(prepared: Path, out: Path) -> None:
+    """Per-split statistics (DVC metrics) and the count histogram (DVC plot) of the prepared data."""
+    stats, hist = ltd_stats.compute(prepared)
+    write_json(out / "ltd_stats.json", stats)
+    write_csv(out / "ltd_count_hist.csv", hist)
+    save_figure(out / "ltd_count_hist.png", ltd_stats.figure(hist))
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
-"""Stage ``prepare_utk``: a UTKFace folder -> data/prepared/utk (packed arrays + tables), thesis recipe.
+"""Stage ``prepare_utk``: a UTKFace folder -> data/prepared/utk (packed arrays + tables), thesis recipe, and the
+prepared splits' statistics and histograms in reports/data/utk_*.
 
 Reads ``data.utk`` of params.yaml; see :mod:`stages.data.utkface` for the steps.
 """
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from stages.core import paths
-from stages.data import utkface
+from stages.core.io import write_json
+from stages.data import utk_stats, utkface
 from stages.core.stage import Stage
 
 
 def main(argv=None) -> None:
-    st = Stage("prepare_utk", __doc__, argv, out=dict(default=str(paths.prepared("utk")), help="output folder"))
+    st = Stage("prepare_utk", __doc__, argv, out=dict(default=str(paths.prepared("utk")), help="output folder"),
+               reports=dict(default=str(paths.data_reports()), help="folder of the split statistics"))
     args, log = st.args, st.log
     cfg = utkface.load_params(st.params)
     t0 = time.perf_counter()
@@ -24,6 +28,9 @@ def main(argv=None) -> None:
              r["after_subsample"], cfg["age_min"], cfg["age_max"], r["after_filter"], r["split_sizes"],
              r["split_sizes_augmented"], r["forget_size"], r["retain_size"])
     log.info("wrote %s in %.1f s", args.out, time.perf_counter() - t0)
+    # per-split statistics (DVC metrics) and the age and forget-group histograms (DVC plots)
+    write_json(Path(args.reports) / "utk_stats.json", utk_stats.compute(Path(args.out)))
+    utk_stats.figures(Path(args.out), Path(args.reports))
 
 
 if __name__ == "__main__":
