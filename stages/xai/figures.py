@@ -99,7 +99,7 @@ def heatmap_grid(images: np.ndarray, heatmaps: dict[str, np.ndarray], boxes: pd.
             im = ax.imshow(hm, cmap="jet", alpha=alpha, vmin=0, vmax=vmax or 1.0)
             _boxes(ax, boxes, i)
             ax.set_title(name, fontsize=7)
-        fig.colorbar(im, ax=axes[-1], shrink=0.8, format="%.0e" if shared_scale else "%.1f",
+        fig.colorbar(im, ax=axes, shrink=0.8, pad=0.01, format="%.1e" if shared_scale else "%.1f",
                      label="share of the map" if shared_scale else "scaled per map")
     return fig
 
@@ -121,5 +121,5 @@ def diff_grid(images: np.ndarray, heatmaps: dict[str, np.ndarray], reference: st
             im = ax.imshow(d, cmap=DIFF_CMAP, vmin=-v, vmax=v, alpha=0.8)
             _boxes(ax, boxes, i)
             ax.set_title(f"{m} - {reference}", fontsize=7)
-        fig.colorbar(im, ax=axes[-1], shrink=0.8, format="%.0e")
+        fig.colorbar(im, ax=axes, shrink=0.8, pad=0.01, format="%.1e")
     return fig
