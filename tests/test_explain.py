@@ -198,3 +198,23 @@ def test_diff_is_normalised_difference():
     assert np.allclose(shown, to_sum1(h["finetune"][0]) - 1 / 16)
     lo, hi = fig.axes[1].images[1].get_clim()
     assert lo == -hi and hi == pytest.approx(np.abs(shown).max())
+
+
+def test_grid_shares_one_scale_per_image_and_wraps():
+    from stages.xai.figures import PAGE_COLS, heatmap_grid
+
+    imgs = np.zeros((2, 1, 4, 6), np.uint8)
+    rng = np.random.default_rng(0)
+    maps = {m: rng.random((2, 4, 6)) * (k + 1) for k, m in enumerate(["original", "retrain", "a", "b", "c", "d"])}
+    fig = heatmap_grid(imgs, maps, shared_scale=True)
+    overlays = [ax for ax in fig.axes if len(ax.images) == 2 and ax.get_title() in maps]
+    assert len(overlays) == 2 * len(maps)                      # every model on every image, named
+    for i in range(2):
+        block = overlays[i * len(maps):(i + 1) * len(maps)]
+        shown = [ax.images[1].get_array() for ax in block]
+        assert all(np.isclose(np.asarray(s).sum(), 1.0) for s in shown)  # each map normalised to sum 1
+        assert len({ax.images[1].get_clim() for ax in block}) == 1  # one colour scale per image
+        vmax = block[0].images[1].get_clim()[1]
+        assert vmax == pytest.approx(max(float(np.asarray(s).max()) for s in shown))
+    cols = {round(ax.get_position().x0, 3) for ax in fig.axes if ax.get_title() in maps or ax.get_title().startswith("input")}
+    assert len(cols) <= PAGE_COLS                              # wrapped to page width
