@@ -30,8 +30,10 @@ from stages.core.stage import Stage
 from stages.metrics import bootstrap, cost, families, probe
 
 SCHEMA = {"alpha": Float(min=0, min_open=True), "mia_seed": Int(min=0), "mia_splits": Int(min=2),
-          "loss": Choice("abs", "squared"), "hist_bins": Int(min=2), "bootstrap": Int(min=20),
+          "loss": Choice("abs", "squared"), "hist_bins": Int(min=2), "bootstrap": bootstrap.REPLICATES,
           "bootstrap_attack": Int(min=10), "probe_splits": Int(min=2)}
+
+
 def cost_runs(model_meta: dict, retrain_meta: dict) -> list[dict]:
     """Per repeat: optimizer steps and images processed as fractions of Retrain's (same repeat)."""
     out = []
@@ -85,9 +87,8 @@ class Evaluation:
         values.update(v), runs.update(rr)
         att: dict = {}
         for b in range(cfg["bootstrap_attack"]):  # each replicate its own attack seed (sub-sampling, CV splits)
-            one = bootstrap.Draws(d.reps[b:b + 1], {k: x[b:b + 1] for k, x in d.idx.items()})
-            for k, x in bootstrap.replicates(self._attacks(m, cfg["mia_seed"] + 1 + b), one).items():
-                att.setdefault(k, []).append(x[0])
+            for k, x in bootstrap.replicate(self._attacks(m, cfg["mia_seed"] + 1 + b), *d.replicate(b)).items():
+                att.setdefault(k, []).append(x)
         reps.update({k: np.asarray(x) for k, x in att.items()})
         # probe: every random half split with every run for the value; per replicate one split and drawn runs
         per_split = [bootstrap.point(self._probe(m, s), self.R) for s in range(len(self.halves))]

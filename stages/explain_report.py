@@ -19,7 +19,6 @@ import pandas as pd
 
 from stages import methods, tasks, xai
 from stages.core import config, paths
-from stages.core.config import Int
 from stages.core.io import derive_seed, save_figure, write_json
 from stages.metrics import bootstrap, coverage
 from stages.core.stage import Stage
@@ -27,7 +26,6 @@ from stages.xai.figures import diff_grid, heatmap_grid
 
 REFERENCE = "original"
 UNIFORM = "uniform"  # a heatmap spread evenly over the frame: the no-preference row of the report
-SCHEMA = {"bootstrap": Int(min=20)}  # the evaluate section's replicate count, shared with stage evaluate
 
 
 def per_image(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame, classes: dict, signed: bool,
@@ -94,7 +92,7 @@ def main(argv=None):
     st = Stage("explain_report", __doc__, argv, root=True, task=dict(required=True), explainer=dict(required=True))
     task, name = tasks.get(st.args.task, st.params, st.root), st.args.explainer
     cfg = st.section("explain", xai.explain_schema(st.params))
-    n_boot = SCHEMA["bootstrap"].check("evaluate.bootstrap", config.get(st.params, "evaluate.bootstrap"))
+    n_boot = bootstrap.REPLICATES.check("evaluate.bootstrap", config.get(st.params, "evaluate.bootstrap"))
     Explainer = xai.get(name)
     src = paths.xai_dir(task.name, st.root)
     images = np.load(src / "subset.npy")

@@ -18,9 +18,11 @@ from typing import Callable
 
 import numpy as np
 
+from stages.core.config import Int
 from stages.core.tables import fmt, fmt_interval  # noqa: F401  (re-exported: the reports' number format)
 
 LEVEL = 0.95
+REPLICATES = Int(min=20)  # the schema of evaluate.bootstrap, the replicate count every interval uses
 
 
 @dataclass
@@ -63,17 +65,18 @@ def point(stat: Callable[[int, dict | None], dict], repeats: int) -> tuple[dict[
     return mean_dicts(runs), {k: [r.get(k) for r in runs] for k in runs[0]}
 
 
-def replicates(stat: Callable[[int, dict | None], dict], draws: Draws, n: int | None = None) -> dict[str, np.ndarray]:
-    """Per metric, the (n,) replicate values of ``stat`` (first ``n`` replicates of ``draws``; default all).
+def replicate(stat: Callable[[int, dict | None], dict], reps: np.ndarray, idx: dict[str, np.ndarray]) -> dict[str, float]:
+    """One replicate: ``stat(r, idx)`` (the metrics of run ``r`` on the samples ``idx``, population -> indices)
+    averaged over the drawn runs ``reps``; a run drawn twice is computed once and counted twice."""
+    runs, counts = np.unique(reps, return_counts=True)
+    return mean_dicts([stat(int(r), idx) for r in runs], counts)
 
-    ``stat(r, idx)`` computes the metrics of run ``r`` on the samples ``idx`` (population -> indices); a run drawn
-    twice in one replicate is computed once and counted twice."""
+
+def replicates(stat: Callable[[int, dict | None], dict], draws: Draws) -> dict[str, np.ndarray]:
+    """Per metric, the (B,) values of :func:`replicate` over every replicate of ``draws``."""
     out: dict[str, list] = {}
-    for b in range(draws.n if n is None else min(n, draws.n)):
-        reps, idx = draws.replicate(b)
-        runs, counts = np.unique(reps, return_counts=True)
-        row = mean_dicts([stat(int(r), idx) for r in runs], counts)
-        for k, v in row.items():
+    for b in range(draws.n):
+        for k, v in replicate(stat, *draws.replicate(b)).items():
             out.setdefault(k, []).append(v)
     return {k: np.asarray(v) for k, v in out.items()}
 
