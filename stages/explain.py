@@ -2,13 +2,14 @@
 
     python -m stages.explain --task ltd --model finetune --explainer sidu
 
-Reads ``models/<task>/<model>.pt`` and ``data/xai/<task>/subset.npy``; writes
+Reads ``models/<task>/<model>.pt`` and ``data/xai/<task>/subset.npy`` (and subset.csv: a classifier explains each image's true class); writes
 ``data/xai/<task>/<explainer>/<model>.npy`` (float32 (R, n, H, W) heatmaps at input resolution, one set per explained run: the first ``explain.repeats``) and ``<model>.json``
 (counts, device). Params: ``explain.<explainer>``, ``explain.repeats``, ``explain.batch_size``, ``explain.autocast``, ``seed``, ``device``.
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
 from stages import tasks, xai
@@ -36,11 +37,13 @@ def main(argv=None):
     runs, _ = load_checkpoint(paths.model(task.name, a.model, ".pt", st.root), device)
     runs = runs[: st.section("explain", xai.explain_schema(st.params))["repeats"]]  # the first explain.repeats runs
     images = normalize(torch.from_numpy(subset), task.meta)
+    target = task.explain_target(pd.read_csv(paths.xai_dir(task.name, st.root) / "subset.csv"))
+    target = None if target is None else torch.as_tensor(target, device=device)
     stats: dict = {}
     heat = []
     for model in runs:  # every explained run: the heatmap metrics' intervals span them too
         model = model.to(memory_format=torch.channels_last)  # CPU: 2x faster with small batches (bench_arch.py)
-        heat.append(explainer.explain(model, images, stats))
+        heat.append(explainer.explain(model, images, stats, target=target))
     heat = torch.stack(heat)
     write_npy(paths.heatmaps(task.name, a.explainer, a.model, st.root), heat.numpy().astype(np.float32))
     write_json(paths.heatmaps(task.name, a.explainer, a.model, st.root).with_suffix(".json"),

@@ -116,7 +116,8 @@ def main(argv=None):
 
     n = min(cfg["n_figure"], len(images))
     labels = task.display_labels(table.iloc[:n])
-    shown = {m: h[0, :n] for m, h in maps.items()}  # the figures show repeat 0
+    # the figures show repeat 0; a signed explainer's maps as the metrics read them: their positive part
+    shown = {m: (np.clip(h[0, :n], 0, None) if Explainer.signed else h[0, :n]) for m, h in maps.items()}
     fig_boxes = boxes if len(boxes) else None
     out = paths.figures(task.name, st.root)
     save_figure(out / f"{name}_grid.png", heatmap_grid(images[:n], shown, fig_boxes, labels,

@@ -79,7 +79,8 @@ def explain_subset(name: str, root) -> None:
 def root(tmp_path, monkeypatch):
     params = config.read_params(Path(__file__).parents[1] / "params.yaml")
     params["explain"].update(n_images={"ltd": 6, "utk": 6}, n_figure=3, batch_size=64, repeats=2)
-    params["explain"]["sidu"].update(layer="layer4", sigma={"ltd": 0.5, "utk": 4.0})
+    params["explain"]["sidu"].update(layer={"ltd": "layer4", "utk": "layer4"}, sigma={"ltd": 0.5, "utk": 4.0},
+                                     threshold={"ltd": 0.15, "utk": 0.15})
     params["unlearn"]["methods"] = {"finetune": {}}
     params["device"] = "cpu"
     params["repeats"] = 2
@@ -169,10 +170,11 @@ def test_bad_layer_and_missing_column(root):
     xai = root / "data" / "xai" / "ltd"
     xai.mkdir(parents=True)
     np.save(xai / "subset.npy", np.load(root / "data/prepared/ltd/test.npy")[:2])
+    pd.read_csv(root / "data/prepared/ltd/test.csv").iloc[:2].to_csv(xai / "subset.csv", index=False)
     params = yaml.safe_load(open(config.PARAMS_FILE))
-    params["explain"]["sidu"]["layer"] = "layer9"
+    params["explain"]["sidu"]["layer"]["ltd"] = "layer9"
     open(config.PARAMS_FILE, "w").write(yaml.safe_dump(params))
-    with pytest.raises(config.ParamError, match=r"explain\.sidu\.layer = 'layer9'"):
+    with pytest.raises(config.ParamError, match=r"explain\.sidu\.layer\.ltd = 'layer9'"):
         explain.main(["--task", "ltd", "--model", "original", "--explainer", "sidu", "--root", str(root)])
 
 

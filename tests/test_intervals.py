@@ -192,8 +192,11 @@ def test_probe_balanced_accuracy_separable_and_chance():
     chance = [probe.score(rng.normal(size=(120, 20)), y, "balanced_accuracy", *probe.halves(y, "balanced_accuracy", s),)
               for s in range(5)]
     assert 0.3 < np.mean(chance) < 0.7
-    with pytest.raises(ValueError, match="at least 4 held-out samples of each class"):
+    with pytest.raises(ValueError, match="at least 2 classes with 4 held-out samples each"):
         probe.check_target(np.r_[np.zeros(20), np.ones(2)], "balanced_accuracy", "test.csv")
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        probe.check_target(np.zeros(20), "balanced_accuracy", "test.csv")
+    probe.check_target(np.arange(40) % 10, "balanced_accuracy", "test.csv")  # K classes (a class-label probe)
 
 
 def test_evaluate_settings_are_validated(tmp_path, monkeypatch):

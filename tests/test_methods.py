@@ -15,8 +15,12 @@ from tests.conftest import ROOT
 
 
 def fake_ctx(task="t", target_range=(0.0, 10.0)):
-    """The part of a method's context the edits and relabelling read: the task's name and target range."""
-    return SimpleNamespace(task=SimpleNamespace(name=task, target_range=target_range))
+    """The part of a method's context the edits and relabelling read: the task's name, target range and shift."""
+    from stages.tasks.base import Task
+
+    t = SimpleNamespace(name=task, target_range=target_range)
+    t.shift_target = lambda y, off: Task.shift_target(t, y, off)  # the regression tasks' rule (clip to the range)
+    return SimpleNamespace(task=t)
 
 
 def tiny(seed=0):
@@ -145,6 +149,8 @@ def test_every_method_is_deterministic_from_its_seed():
     cfg = {"amount": 0.5, "sigma": 0.05, "lambda": 0.1, "offset": {"t": [3, 6]}, "alpha": 0.9}
     for name in methods.names(config.read_params(ROOT / "params.yaml")):
         M = methods.get(name)
+        if "__init__" in M.__dict__:  # needs the task's data and Original (IMU): tests/test_classification.py
+            continue
         make = lambda seed: _finetune(M({k: cfg[k] for k in M.PARAMS}, fake_ctx("t", (0.0, 10.0))), seed=seed)
         a, b, c = make(0), make(0), make(1)
         assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values())), name

@@ -41,7 +41,10 @@ def test_params_lists_and_modules_agree():
         assert issubclass(methods.get(name), mbase.Method)
     explainer_modules = {p.stem for p in (ROOT / "stages" / "xai").glob("*.py")
                          if re.search(r"^class Explainer\(base\.Explainer\)", p.read_text(), re.M)}
-    assert set(xai.names(PARAMS)) == explainer_modules
+    assert set(xai.available()) == explainer_modules
+    # the list turns explainers on; every explainer module has its settings section, on or off
+    assert set(xai.names(PARAMS)) <= explainer_modules
+    assert explainer_modules <= set(PARAMS["explain"])
     for name in xai.names(PARAMS):
         assert issubclass(xai.get(name), xbase.Explainer)
     assert set(PARAMS["data"]) == {c["dataset"] for c in PARAMS["tasks"].values()}  # every dataset has a task

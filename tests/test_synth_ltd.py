@@ -269,3 +269,18 @@ def test_params_validation():
         load_config(section(colour=1))
     with pytest.raises(ParamError, match=r"data\.ltd\.synth\.frames_per_clip"):
         load_config(section(frames_per_clip=0))
+
+
+def test_warm_clutter_is_not_person_like():
+    """Unannotated warm things are squat/wide or small and cooler than people (REFERENCE.md: people are the
+    warmest upright blobs), so that a counting model can tell them apart at its 72 x 96 input."""
+    scene = S.build_scene(0)
+    for a in (-1.2, 0.0, 1.2):
+        bg = scene.background(a)[0]
+        person = S.HUMAN_T - S.HUMAN_T_SD + S.HUMAN_AMB * a       # a cool person (one SD below the mean)
+        assert bg[5:].max() < person, a                           # nothing in the static scene is as warm
+        ground = S.GROUND_T + S.AMBIENT_RANGE * a
+        warm = (bg > ground + 40).astype(np.uint8)
+        n, _, st, _ = cv2.connectedComponentsWithStats(warm, connectivity=8)
+        for x, y, w, h, _ in st[1:]:
+            assert not (h >= S.MIN_PX["human"][1] and h >= 2 * w), (a, x, y, w, h)   # no upright person-sized blob

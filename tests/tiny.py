@@ -51,8 +51,21 @@ def _utk_split(n: int, rng, augmented: bool) -> tuple[np.ndarray, pd.DataFrame]:
     return x, t
 
 
+def _digits_split(name: str, n: int, rng) -> tuple[np.ndarray, pd.DataFrame]:
+    """8x8 grey 'digits' whose class c is a bright 2x2 patch at cell c of a 4x4 grid (classes 0..9)."""
+    labels = np.resize(np.arange(10), n)
+    rng.shuffle(labels)
+    x = rng.integers(0, 40, size=(n, 1, 8, 8)).astype(np.uint8)
+    for i, c in enumerate(labels):
+        r, col = divmod(int(c), 4)
+        x[i, 0, 2 * r:2 * r + 2, 2 * col:2 * col + 2] = 220
+    t = pd.DataFrame({"label": labels, "split": name, "source": "train" if name != "test" else "test",
+                      "source_row": np.arange(n)})
+    return x, t
+
+
 def make_project(root: Path, params_over: dict | None = None) -> Path:
-    """Write data/prepared/{ltd,utk} and params.yaml under ``root``; point config.PARAMS_FILE at it."""
+    """Write data/prepared/{ltd,utk,digits} and params.yaml under ``root``; point config.PARAMS_FILE at it."""
     rng = np.random.default_rng(0)
     d = root / "data" / "prepared" / "ltd"
     d.mkdir(parents=True)
@@ -72,12 +85,23 @@ def make_project(root: Path, params_over: dict | None = None) -> Path:
         t.to_csv(d / f"{split}.csv", index=False)
     (d / "meta.json").write_text(json.dumps({"channels": 3, "mean": [0.4] * 3, "std": [0.2] * 3, "age_min": 20,
                                              "age_max": 60, "forget_group": 0}))
+    d = root / "data" / "prepared" / "digits"
+    d.mkdir(parents=True)
+    for split, n in {"train": 100, "val": 30, "test": 100}.items():  # >= 10 forget rows of one class for the attacks
+        x, t = _digits_split(split, n, rng)
+        np.save(d / f"{split}.npy", x)
+        t.to_csv(d / f"{split}.csv", index=False)
+    (d / "meta.json").write_text(json.dumps({"channels": 1, "image_size": 8, "classes": 10, "mean": [0.2],
+                                             "std": [0.3], "class_names": [str(c) for c in range(10)]}))
     params = config.read_params(ROOT / "params.yaml")
     params["device"] = "cpu"
-    for ds in ("ltd", "utk"):
+    for ds in ("ltd", "utk", "digits"):
         params["train"][ds].update(epochs=2, batch_size=16, ensemble=1, patience=0, amp=False)
-        params["unlearn"][ds].update(epochs=1, batch_size=16)
-    params["explain"].update(n_images={"ltd": 6, "utk": 6}, n_figure=3, batch_size=256, repeats=2)
+    for task in params["tasks"]:
+        params["unlearn"][task].update(epochs=1, batch_size=16)
+    params["unlearn"]["methods"]["imu"].update(n_samples=8)
+    params["explain"].update(n_images={t: 6 for t in params["tasks"]}, n_figure=3, batch_size=256, repeats=2)
+    params["explain"]["sidu"]["threshold"] = {t: 0.15 for t in params["tasks"]}  # tiny models: low activations
     params["evaluate"].update(mia_splits=2, hist_bins=5, bootstrap=20, bootstrap_attack=10, probe_splits=2)
     for key, value in (params_over or {}).items():
         node = params

@@ -49,10 +49,18 @@ POLE_X = (184, 195)                # foreground mast columns [x0, x1): objects b
 CABLES = ((197, 238), (209, 266), (100, 60), (150, 170))   # foreground rigging: thin cold lines, (top x, bottom x)
 
 # --- fixed warm clutter, never annotated (ground X, Z in metres) ---
-LAMP_Z = (15.0, 24.0, 36.0)        # lamp posts on the quay with warm heads
-BOLLARDS = ((5.0, 15.5, 0), (5.0, 19.0, 1), (5.0, 26.0, 0),   # (X, Z, hot): stone ones sun-warmed, 'hot' ones heated
-            (11.5, 22.0, 0), (9.0, 31.0, 1), (6.5, 40.0, 0))
-TICKET_MACHINE = (13.6, 20.5)      # heated, 0.55 x 1.7 m: a human-like warm blob
+# Warm clutter is real (a thermal camera sees every heated thing) but, as in the real footage, it is not
+# person-shaped and not brighter than people: squat, wide or high up, so that at the model's 72 x 96 input an
+# upright warm blob on the promenade is a person (the Original must count them, Retrain must ignore them).
+LAMP_Z = (15.0, 24.0, 36.0)        # lamp posts on the quay with warm heads (4.4-4.8 m up, above any person)
+LAMP_T = 185.0                     # lamp head brightness (people are warmer)
+BOLLARDS = ((X_QUAY + 0.35, 15.5), (X_QUAY + 0.35, 19.0), (X_QUAY + 0.35, 26.0),   # (X, Z): squat stone bollards
+            (X_QUAY + 0.35, 31.0), (X_QUAY + 0.35, 40.0))                       # along the quay edge, sun-warmed
+BOLLARD_WH = (0.5, 0.45)           # width, height (m): wider than tall
+TICKET_MACHINE = (14.2, 20.5)      # heated cabinet against the arcade: wide and low, cooler than a person
+TICKET_WH, TICKET_T = (1.4, 1.0), 160.0
+WINDOW_WH = (1.6, 1.0)             # window width (along the wall), height (m): landscape, high up
+WINDOW_T = 150.0                   # lit/heated window brightness (people are warmer)
 BENCH_Z = (25.0, 31.0)             # benches along the arcade
 WARM_WINDOW_P = 0.15               # share of lit/heated windows
 
@@ -99,7 +107,8 @@ SEASON_AMP, PEAK_DOY = 0.8, 200    # seasonal ambient cos(2 pi (doy - PEAK_DOY) 
 DIURNAL_AMP, PEAK_HOUR = 0.3, 15.0  # smaller day/night ambient swing, warmest mid afternoon
 WEATHER_SD = 0.08                  # per-clip ambient jitter (cloud, wind)
 GROUND_T = 95.0                    # promenade brightness at a = 0
-HUMAN_T, HUMAN_T_SD, HUMAN_AMB = 203.0, 8.0, 12.0   # body brightness, spread, change per unit ambient (clothes)
+HUMAN_T, HUMAN_T_SD, HUMAN_AMB = 218.0, 8.0, 12.0   # body brightness, spread, change per unit ambient (clothes);
+                                   # real LTD people are the warmest things in view, near saturation
 WARMTH = {  # brightness above the ground level (uniform range) by sprite
     "vehicle": (30.0, 60.0), "vehicle_hot": (50.0, 80.0), "bicycle": (55.0, 85.0),
     "motorcycle": (40.0, 60.0), "motorcycle_hot": (65.0, 90.0),
@@ -287,7 +296,7 @@ def build_scene(seed: int) -> Scene:
     for h0 in (4.2, 7.2):
         for X in np.arange(X_QUAY - 0.5, X_FACADE + 1, 2.2):
             warm = rng.random() < WARM_WINDOW_P
-            c.upright(X, Z_FAR, 1.1, h0, h0 + 1.6, 165 if warm else 60, 0.15 if warm else 0.3)
+            c.upright(X, Z_FAR, WINDOW_WH[0], h0, h0 + WINDOW_WH[1], WINDOW_T if warm else 60, 0.15 if warm else 0.3)
     c.facade(X_FACADE, z_edge * 0.8, Z_FAR, 0, 10.5, 105, 0.85)
     c.facade(X_FACADE, z_edge * 0.8, Z_FAR, 0, 3.2, 68, 0.6)      # arcade
     for Z in np.arange(Z_FAR - 0.3, z_edge * 0.8, -4.0):
@@ -295,7 +304,7 @@ def build_scene(seed: int) -> Scene:
     for h0 in (4.2, 7.2):
         for Z in np.arange(Z_FAR - 1.5, z_edge * 0.8, -2.5):
             warm = rng.random() < WARM_WINDOW_P
-            c.facade(X_FACADE, Z - 1.2, Z, h0, h0 + 1.6, 165 if warm else 60, 0.15 if warm else 0.3)
+            c.facade(X_FACADE, Z - WINDOW_WH[0], Z, h0, h0 + WINDOW_WH[1], WINDOW_T if warm else 60, 0.15 if warm else 0.3)
     for Z in rng.uniform(z_edge, Z_FAR - 2, 3):                    # warm lamps inside the arcade
         c.facade(X_FACADE, Z - 0.4, Z, 2.5, 2.9, 195, 0.1)
     for Z in np.arange(Z_NEAR + 1, Z_FAR, 2.0):                    # railing posts and rail on the quay
@@ -305,10 +314,10 @@ def build_scene(seed: int) -> Scene:
         c.line(p0, p1, 62, 0.5, 0.06 * ppm(Z_NEAR * 2))
     for Z in LAMP_Z:                                               # lamp posts with warm heads
         c.line(project(X_QUAY + 0.5, Z), project(X_QUAY + 0.5, Z, 4.5), 70, 0.5, max(1.0, 0.12 * ppm(Z)))
-        c.upright(X_QUAY + 0.5, Z, 0.5, 4.4, 4.8, 205, 0.1)
-    for X, Z, hot in BOLLARDS:
-        c.upright(X, Z, 0.35, 0, 0.7, 190 if hot else GROUND_T + 30, 0.2 if hot else 1.0)
-    c.upright(*TICKET_MACHINE, 0.55, 0, 1.7, 178, 0.2)
+        c.upright(X_QUAY + 0.5, Z, 0.5, 4.4, 4.8, LAMP_T, 0.1)
+    for X, Z in BOLLARDS:
+        c.upright(X, Z, BOLLARD_WH[0], 0, BOLLARD_WH[1], GROUND_T + 30, 1.0)
+    c.upright(*TICKET_MACHINE, TICKET_WH[0], 0, TICKET_WH[1], TICKET_T, 0.2)
     for Z in BENCH_Z:
         c.upright(13.9, Z, 1.6, 0.2, 0.5, GROUND_T + 22, 0.9)
     r2 = ((np.arange(W) - W / 2) / (W / 2))[None, :] ** 2 + ((rows - H / 2) / (H / 2)) ** 2
@@ -351,7 +360,7 @@ def make_sprites() -> dict[str, tuple[np.ndarray, np.ndarray]]:
         if feet:
             cv2.line(a, (8, 33), (feet[0], 59), 1.0, 4)
             cv2.line(a, (12, 33), (feet[1], 59), 1.0, 4)
-            d[34:] = -10.0                                                # trousers cooler
+            d[34:] = -6.0                                                 # trousers cooler
         else:
             cv2.line(a, (8, 33), (4, 50), 1.0, 4)                         # seated: thighs forward, shins down
             cv2.line(a, (4, 50), (6, 59), 1.0, 4)

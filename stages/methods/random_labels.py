@@ -1,6 +1,7 @@
 """Random labels (seed 001): train on the full training set where each forget-set label gets a fresh offset
-drawn every batch from {-hi..-lo, lo..hi} (thesis: +-[3, 6] years), clipped to the task's target range.
-``offset`` is given per task (in the task's target units).
+drawn every batch from {-hi..-lo, lo..hi} (thesis: +-[3, 6] years), applied by the task's ``shift_target``:
+clipped to the target range for regression, modulo the class count for classification (offset 1..K-1: a random
+*other* class, fresh every batch). ``offset`` is given per task (in the task's target units).
 
 LTD adaptation (documented): the forget set is the frames that contain the forget class; their target is
 y' (the retain target) plus the same kind of fresh random offset (in objects), clipped to [0, max count].
@@ -33,5 +34,5 @@ class Method(base.Method):
 
     def target(self, y, forget, gen):
         off = random_offsets(len(y), self.lo, self.hi, gen)
-        noisy = (y + off).clamp(*self.ctx.task.target_range)
+        noisy = self.ctx.task.shift_target(y, off)
         return torch.where(forget, noisy, y)

@@ -6,8 +6,8 @@ trained on) and scored on the other half:
 
 - ``r2`` (a count, e.g. the number of humans in an LTD frame): standardised features, ridge regression with its
   penalty chosen by leave-one-out on the fitting half (``RidgeCV``), R^2 on the scoring half;
-- ``balanced_accuracy`` (membership of a group, e.g. the forgotten age group): standardised features, a
-  class-balanced L2 logistic regression, balanced accuracy on the scoring half (0.5 = chance).
+- ``balanced_accuracy`` (membership of a group, e.g. the forgotten age group, or a class label among K): standardised
+  features, a class-balanced L2 logistic regression, balanced accuracy on the scoring half (1/K = chance).
 
 Retrain's value is the floor a model that never learned the concept reaches (the concept may still be partly
 predictable from what must remain, e.g. crowded frames hold more humans); the Original's is the ceiling.
@@ -54,8 +54,9 @@ def check_target(target: np.ndarray, kind: str, where: str) -> None:
     """A probe needs variation: both classes on each half (classification) or a non-constant count."""
     y = np.asarray(target)
     if kind == "balanced_accuracy":
-        counts = np.bincount(y.astype(int), minlength=2)
-        if len(counts) != 2 or counts.min() < 4:
-            raise ValueError(f"{where}: the probe needs at least 4 held-out samples of each class, got {counts.tolist()}")
+        counts = np.unique(y.astype(int), return_counts=True)[1]
+        if len(counts) < 2 or counts.min() < 4:
+            raise ValueError(f"{where}: the probe needs at least 2 classes with 4 held-out samples each, got "
+                             f"{counts.tolist()}")
     elif len(y) < 8 or np.all(y == y[0]):
         raise ValueError(f"{where}: the probe needs at least 8 held-out samples with a varying target")

@@ -77,8 +77,46 @@ def _utk_thesis(task) -> str:
     return text
 
 
+# Seed 003, Table 1 (ResNet fine-tuned on the retain set = MU, with IMU's gradient scaling = IMU; random 10 % forget
+# set; SGD lr 0.1): membership attack (forget vs test, ideal 0.5) and completeness. Rows: method (our name), dataset.
+SEED003_TABLE1: dict[str, dict[str, float]] = {
+    "finetune (MU), MNIST": {"MIA": 0.545, "completeness": 0.998},
+    "imu (IMU), MNIST": {"MIA": 0.545, "completeness": 0.995},
+    "finetune (MU), CIFAR-10": {"MIA": 0.503, "completeness": 0.832},
+    "imu (IMU), CIFAR-10": {"MIA": 0.513, "completeness": 0.849},
+    "finetune (MU), RESISC-45": {"MIA": 0.532, "completeness": 0.817},
+    "imu (IMU), RESISC-45": {"MIA": 0.536, "completeness": 0.813},
+    "finetune (MU), HAM-10000": {"MIA": 0.640, "completeness": 0.781},
+    "imu (IMU), HAM-10000": {"MIA": 0.640, "completeness": 0.760},
+}
+# Seed 004 (CIFAR-10, ResNet, fine-tune unlearning, loss-based attack), the figures of REFERENCE section 8. TA in %
+# as published; MIA_vs_all_test = forget class vs the whole test set, MIA = vs test rows of the same class.
+SEED004: dict[str, dict[str, float | None]] = {
+    "original, CIFAR-10 (class)": {"TA": 0.880, "MIA_vs_all_test": None, "MIA": None},
+    "finetune, CIFAR-10 (class)": {"TA": 0.841, "MIA_vs_all_test": 0.95, "MIA": None},
+    "anchored, CIFAR-10 (class)": {"TA": 0.858, "MIA_vs_all_test": None, "MIA": None},
+    "finetune, CIFAR-10 (random)": {"TA": None, "MIA_vs_all_test": 0.51, "MIA": 0.51},
+}
+
+
+def _seed003(task) -> str:
+    from stages.core.tables import markdown_table
+
+    return ("Seed 003, Table 1 (random 10 % forget set; their datasets, not these digits):\n\n"
+            + markdown_table(SEED003_TABLE1, ["MIA", "completeness"]))
+
+
+def _seed004(task) -> str:
+    from stages.core.tables import markdown_table
+
+    return ("Seed 004 (CIFAR-10, forget one class 'automobile' or a random set; fine-tune unlearning). Against test "
+            "rows of the same class, the forget and test losses are 'indistinguishable' (no number published); "
+            "'-' = not published:\n\n"
+            + markdown_table(SEED004, ["TA", "MIA_vs_all_test", "MIA"]) + "\n\n" + _seed003(task))
+
+
 # Task.PUBLISHED -> the published tables shown beside a task's results in table.md
-SECTIONS = {"ltd_table1": _ltd_table1, "utk_thesis": _utk_thesis}
+SECTIONS = {"ltd_table1": _ltd_table1, "utk_thesis": _utk_thesis, "seed003_table1": _seed003, "seed004": _seed004}
 
 
 def section(task) -> str:

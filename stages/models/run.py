@@ -38,7 +38,7 @@ SCHEMA = {  # train.<dataset>: the recipe of the dataset's Original and of every
     "weights": Str(allow_empty=True), "epochs": Int(min=1),
     "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"), "lr": Float(min=0, min_open=True),
     "momentum": Float(min=0, max=1), "weight_decay": Float(min=0), "schedule": Choice("constant", "cosine"),
-    "loss": Choice("mse", "mae"),
+    "loss": Choice("mse", "mae", "cross_entropy"),  # regression: mse | mae; classification: cross_entropy
     "head": Choice("linear", "sigmoid"), "patience": Int(min=0), "ensemble": Int(min=1), "amp": Bool(),
     "augment": AUGMENT,
 }
@@ -56,14 +56,24 @@ def load_recipe(params: dict, dataset: str) -> dict:
 
 
 def init_distributed(gpus: int, module: str):
-    """Re-exec under torchrun when more than one GPU is asked for; returns the device of this rank."""
+    """Re-exec under torchrun when more than one process is asked for; returns the device of this rank.
+
+    ``gpus > 1`` without ``LOCAL_RANK`` re-launches ``module`` as ``gpus`` processes on this machine
+    (``python -m torch.distributed.run --standalone``: the same interpreter, a free rendezvous port). Under
+    torchrun (``LOCAL_RANK`` set, also when started by hand for several nodes) each rank joins the process group:
+    NCCL on CUDA device ``LOCAL_RANK``, or gloo on the CPU where CUDA is unavailable (how tests/test_ddp.py runs
+    it). ``batch_size`` is per process: one optimizer step sees ``batch_size * world size`` images."""
     import sys
 
     if gpus > 1 and "LOCAL_RANK" not in os.environ:
-        os.execvp("torchrun", ["torchrun", f"--nproc_per_node={gpus}", "-m", module, *sys.argv[1:]])
+        os.execv(sys.executable, [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                                  f"--nproc_per_node={gpus}", "-m", module, *sys.argv[1:]])
     if "LOCAL_RANK" in os.environ:
-        torch.distributed.init_process_group("nccl")
         local = int(os.environ["LOCAL_RANK"])
+        if not torch.cuda.is_available():
+            torch.distributed.init_process_group("gloo")
+            return torch.device("cpu")
+        torch.distributed.init_process_group("nccl")
         torch.cuda.set_device(local)
         return torch.device("cuda", local)
     return None

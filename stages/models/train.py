@@ -6,6 +6,14 @@ One loop serves Original, Retrain and every unlearning method's fine-tune. The t
 and ``post_step`` (e.g. the anchored proximal step). Validation always runs with ``model.eval()`` and without
 augmentation. The best validation epoch is kept. Under ``torchrun`` (``torch.distributed`` initialised) the model is wrapped in DistributedDataParallel
 and every rank trains on its own slice of each epoch's permutation.
+
+DDP semantics: ``batch_size`` is per rank. Rank r takes rows r, r + W, r + 2W, ... of the epoch's permutation
+(the same on every rank: same seed), so step i of the W ranks together sees exactly the rows of step i of one
+process with batch ``batch_size * W``, and DDP's all-reduce averages the ranks' mean-loss gradients: the same
+step as that single process (up to float rounding), provided the number of training rows is a multiple of W
+(otherwise the last len % W rows of each permutation are left out, see below), the model has no batch statistics
+(BatchNorm normalises each rank's batch on its own: SyncBatchNorm is CUDA-only) and no augmentation or
+``target_fn`` draws random numbers (each rank draws from its own copy of the generator). tests/test_ddp.py checks this on 2 CPU processes (gloo).
 """
 from __future__ import annotations
 
@@ -124,14 +132,16 @@ def mae_score(pred, y) -> float:
 
 def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Recipe, device, seed: int,
         target_fn=None, post_step=None, forget_mask=None, log=None, loss_fn=None, val_score=None,
-        val_metric: str = "val_mae", batch_loss=None) -> dict:
+        val_metric: str = "val_mae", batch_loss=None, loss_weight=None) -> dict:
     """Train ``model`` in place; returns {history, best_epoch, steps, images, seconds}.
 
     ``train_x``/``val_x``: uint8 arrays (N, C, H, W); ``*_y``: targets (float: regression, int: classes).
     ``loss_fn(out, y)`` defaults to ``recipe.loss`` (mse | mae), ``val_score(pred, y)`` to the MAE, logged as
     ``val_metric``. ``target_fn(y, forget, gen)`` may relabel each batch (``forget``: the batch's rows of
     ``forget_mask``); ``batch_loss(net, loss, gen)`` returns the loss to minimise given the batch's task loss;
-    ``post_step(model)`` runs after every optimizer step. The best validation epoch's weights are restored.
+    ``loss_weight(idx)`` scales the batch's loss by a factor computed from its rows ``idx`` (indices into
+    ``train_x``; e.g. IMU's 1 - I_w, which scales every gradient alike); ``post_step(model)`` runs after every
+    optimizer step. The best validation epoch's weights are restored.
     """
     loss_fn = loss_fn or LOSSES[recipe.loss]
     val_score = val_score or mae_score
@@ -143,7 +153,11 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     opt = make_optimizer(net.parameters(), recipe)
-    steps_per_epoch = -(-len(range(rank, len(train_x), world)) // recipe.batch_size)
+    # Under DDP every rank takes the same number of samples per epoch (len // world; the last len % world of
+    # each epoch's permutation are left out, at most world - 1 images): ranks that ran a different number of
+    # steps would wait forever in DDP's gradient all-reduce. One process (world 1) uses every sample.
+    per_rank = len(train_x) // world
+    steps_per_epoch = -(-per_rank // recipe.batch_size)
     sched = None
     if recipe.schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, recipe.epochs * steps_per_epoch))
@@ -158,7 +172,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     history, best, best_state, best_epoch, bad, steps, seen = [], np.inf, None, 0, 0, 0, 0
     t0 = time.time()
     for epoch in range(1, recipe.epochs + 1):
-        perm = torch.randperm(len(x_all), generator=gen)[rank::world]
+        perm = torch.randperm(len(x_all), generator=gen)[:per_rank * world][rank::world]
         total, count = 0.0, 0
         for i in range(0, len(perm), recipe.batch_size):
             idx = perm[i:i + recipe.batch_size]
@@ -175,6 +189,8 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             loss = loss_fn(out, yb)
             if batch_loss is not None:
                 loss = batch_loss(net, loss, gen)
+            if loss_weight is not None:
+                loss = loss * loss_weight(idx)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -186,6 +202,10 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             seen += len(idx)
             total += loss.detach() * len(idx)  # stays on the device: no per-step host sync
             count += len(idx)
+        if world > 1:  # the epoch's loss over every rank's samples, as one process with the global batch logs it
+            sums = torch.tensor([float(total), float(count)], dtype=torch.float64, device=device)
+            torch.distributed.all_reduce(sums)
+            total, count = sums.tolist()
         train_loss = float(total) / max(count, 1)
         val_pred = predict(model, val_x, meta, device)
         score = val_score(val_pred, val_y)

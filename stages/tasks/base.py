@@ -162,6 +162,15 @@ class Task:
 
         return torch.as_tensor(np.asarray(y, np.float32))
 
+    def explain_target(self, table: pd.DataFrame):
+        """What an explainer explains for the images of these rows: None = the model's only output (regression); a
+        classifier's true class (:class:`ClassificationTask`)."""
+        return None
+
+    def shift_target(self, y, offset):
+        """Targets moved by ``offset`` (random labels), kept in the task's target range."""
+        return (y + offset).clamp(*self.target_range)
+
     # ------------------------------------------------------------------ evaluation (subclasses)
     REPORT_COLUMNS: tuple = ()    # metrics shown in table.md, in order
     BAR_COLUMNS: tuple = ()       # metrics drawn in metric_bars.png
@@ -221,6 +230,83 @@ class RegressionTask(Task):
 
     def val_score(self, pred, y) -> float:
         return float(np.abs(np.asarray(pred) - np.asarray(y)).mean())
+
+
+
+class ClassificationTask(Task):
+    """K classes (``label`` column of the prepared tables); cross-entropy; model selection on validation error
+    (1 - accuracy). The forget request chooses rows (a random share, or a class); targets never change."""
+    VAL_METRIC = "val_error"
+    EVALUATION = "classification"     # stages/metrics/families/classification.py
+    REPORT_COLUMNS = ("TA", "RA", "FA", "completeness", "MIA", "MIA_vs_all_test", "MIA_efficacy", "probe", "AS",
+                      "cost_steps_vs_retrain")
+    BAR_COLUMNS = ("TA", "FA", "completeness", "MIA")
+
+    @property
+    def classes(self) -> int:
+        return int(self.meta["classes"])
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.meta.get("class_names") or map(str, range(self.classes)))
+
+    def original_target(self, table):
+        require(table, ("label",), "table")
+        return table["label"].to_numpy(np.int64)
+
+    retain_target = original_target   # labels stay labels: the retain set is what changes
+
+    @property
+    def target_range(self):
+        return (0.0, float(self.classes - 1))
+
+    def explain_target(self, table):
+        return self.original_target(table)
+
+    def shift_target(self, y, offset):
+        """Another class: (y + offset) mod K (offset in 1..K-1 never gives the row its own class)."""
+        return (y.long() + offset.long()).remainder(self.classes)
+
+    def model_spec(self, cfg: dict) -> dict:
+        from stages.core.config import ParamError
+
+        for key, want in (("loss", "cross_entropy"), ("head", "linear")):
+            if cfg[key] != want:
+                raise ParamError(f"train.{self.dataset}.{key} = {cfg[key]!r}: a classifier needs {want}")
+        return {"arch": cfg["arch"], "stem": cfg["stem"], "width": cfg["width"], "in_channels": self.meta["channels"],
+                "outputs": self.classes, "head": "linear"}
+
+    def loss(self, out, y):
+        from torch.nn import functional as F
+
+        return F.cross_entropy(out, y)
+
+    def per_sample_loss(self, out, y):
+        from torch.nn import functional as F
+
+        return F.cross_entropy(out, y, reduction="none")
+
+    def val_score(self, pred, y) -> float:
+        return float(np.mean(np.asarray(pred).argmax(1) != np.asarray(y)))
+
+    def target_tensor(self, y):
+        import torch
+
+        return torch.as_tensor(np.asarray(y, np.int64))
+
+    def select_subset(self, n, seed):
+        """Test rows, the forget kind and the other rows in turn (then every class in turn within each)."""
+        t = self.table("test")
+        f = self.forget_rows(t)
+        rng = np.random.default_rng(seed)
+        label = self.original_target(t)
+        kinds = [round_robin([rng.permutation(np.flatnonzero(m & (label == c))) for c in np.unique(label)], len(t))
+                 for m in (f, ~f) if m.any()]
+        return round_robin(kinds, n)
+
+    def display_labels(self, table):
+        names = self.class_names
+        return [f"#{r.test_row} '{names[int(r.label)]}'" for r in table.itertuples()]
 
 
 # ---------------------------------------------------------------------------------------------- explanation subsets

@@ -28,12 +28,24 @@ def metric_suffix(params: dict, name: str) -> str:
     return get(name).metric_suffix or f"_{name}"
 
 
+def available() -> list[str]:
+    """Every explainer module of this package (listed in ``explainers:`` or not): its settings ``explain.<name>``
+    may stay in params.yaml while it is off, so that turning it on is one word in the list."""
+    import re
+    from pathlib import Path
+
+    return sorted(p.stem for p in Path(__file__).parent.glob("*.py")
+                  if re.search(r"^class Explainer\(base\.Explainer\)", p.read_text(), re.M))
+
+
 def explain_schema(params: dict) -> dict:
     """The ``explain`` section: shared keys plus one sub-section per explainer of the list (each validated
-    against its explainer's ``PARAMS`` by :func:`settings`)."""
+    against its explainer's ``PARAMS`` by :func:`settings`); the sections of available explainers that are off are
+    accepted as they are."""
+    off = {name: Section(optional=True, default=None) for name in available() if name not in names(params)}
     return {"n_images": Section(), "repeats": Int(min=1), "n_figure": Int(min=1), "shared_scale": Bool(),
             "batch_size": Int(min=1),
-            "autocast": Choice("none", "bf16", "fp16"), **{name: Section() for name in names(params)}}
+            "autocast": Choice("none", "bf16", "fp16"), **{name: Section() for name in names(params)}, **off}
 
 
 def settings(params: dict, name: str) -> dict:

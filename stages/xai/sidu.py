@@ -240,19 +240,25 @@ def explain_model(model: nn.Module, images: torch.Tensor, layer_name: str, stats
 
 
 class Explainer(base.Explainer):
-    """SIDU on the feature maps of ``layer`` (e.g. ``layer4``); ``sigma`` per task in the task's output units.
+    """SIDU on the feature maps of ``layer`` per task (e.g. ``layer4``); ``sigma`` per task in the task's output units.
     Regression: the scalar output; classification: the true class (``target``)."""
-    PARAMS = {"layer": Str(), "threshold": Float(), "dedup": Bool(), "sigma": Section()}
+    PARAMS = {"layer": Section(), "threshold": Section(), "dedup": Bool(), "sigma": Section()}
 
     def explain(self, model, images, stats, target=None):
         name = self.task.name
         if name not in self.cfg["sigma"]:
             raise ParamError(f"{self.key}.sigma.{name}: missing (the SD kernel width for this task)")
         sigma = Float(min=0, min_open=True).check(f"{self.key}.sigma.{name}", self.cfg["sigma"][name])
-        kw = {"threshold": self.cfg["threshold"], "dedup": self.cfg["dedup"], "sigma": sigma,
+        if name not in self.cfg["layer"]:
+            raise ParamError(f"{self.key}.layer.{name}: missing (the module whose feature maps SIDU masks with)")
+        layer = Str().check(f"{self.key}.layer.{name}", self.cfg["layer"][name])
+        if name not in self.cfg["threshold"]:
+            raise ParamError(f"{self.key}.threshold.{name}: missing (the feature-map binarisation threshold)")
+        threshold = Float().check(f"{self.key}.threshold.{name}", self.cfg["threshold"][name])
+        kw = {"threshold": threshold, "dedup": self.cfg["dedup"], "sigma": sigma,
               "batch_size": self.cfg["batch_size"], "autocast": self.cfg["autocast"], "target": target}
-        stats["sigma"] = sigma
+        stats.update(sigma=sigma, threshold=threshold, layer=layer)
         try:
-            return explain_model(model, images, self.cfg["layer"], stats=stats, **kw)
+            return explain_model(model, images, layer, stats=stats, **kw)
         except AttributeError as e:
-            raise ParamError(f"{self.key}.layer = {self.cfg['layer']!r}: not a module of the model ({e})") from e
+            raise ParamError(f"{self.key}.layer.{name} = {layer!r}: not a module of the model ({e})") from e

@@ -1,0 +1,88 @@
+"""Worker of tests/test_ddp.py (not a test): fit the test's network under ``torchrun`` and save what rank 0 got.
+
+    python -m torch.distributed.run --standalone --nproc_per_node=2 tests/ddp_worker.py OUT_DIR
+
+Every rank joins the process group through :func:`stages.models.run.init_distributed` (gloo on the CPU) and runs
+:func:`stages.models.train.fit` with the per-rank batch :data:`RANK_BATCH`; rank 0 saves the weights and the fit
+record to ``OUT_DIR/ddp.pt``, every rank writes ``OUT_DIR/rank<r>.json`` (its rank, world size and device). A
+second fit on a training set of odd size (ranks would get 9 and 8 rows, 2 and 1 batches) checks that an uneven
+split neither hangs nor errs.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stages.models import resnet, run  # noqa: E402
+from stages.models.train import Recipe, fit  # noqa: E402
+
+META = {"mean": [0.5], "std": [0.25]}
+N_TRAIN, N_VAL, RANK_BATCH, WORLD = 48, 16, 8, 2
+RECIPE = dict(epochs=2, optimizer="sgd", lr=0.02, momentum=0.9, weight_decay=1e-4, schedule="cosine", loss="mse",
+              amp=False, augment={})
+SEED = 3
+
+
+def blobs(n, seed=0, size=24):
+    """Images with k bright squares; target k (as in tests/test_train.py)."""
+    rng = np.random.default_rng(seed)
+    x = np.full((n, 1, size, size), 40, np.uint8)
+    y = rng.integers(0, 4, n)
+    for i in range(n):
+        for _ in range(y[i]):
+            r, c = rng.integers(0, size - 4, 2)
+            x[i, 0, r:r + 4, c:c + 4] = 220
+    return x, y.astype(np.float32)
+
+
+def data():
+    x, y = blobs(N_TRAIN + N_VAL)
+    return x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:]
+
+
+def model() -> nn.Module:
+    """The pipeline's small-stem ResNet-10 with every BatchNorm replaced by GroupNorm (one group: per-sample
+    statistics). BatchNorm would normalise each rank's half batch on its own, which is a different function of the
+    global batch than one process's BatchNorm (SyncBatchNorm is CUDA-only)."""
+    torch.manual_seed(0)
+    m = resnet.build({"arch": "resnet10", "stem": "small", "width": 8, "in_channels": 1, "head": "linear",
+                      "target_max": 4.0})
+    for parent in list(m.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, nn.BatchNorm2d):
+                setattr(parent, name, nn.GroupNorm(1, child.num_features))
+    return m
+
+
+def train(batch_size: int, device=torch.device("cpu"), n_train: int | None = None, epochs: int | None = None):
+    x, y, vx, vy = data()
+    n = n_train or N_TRAIN
+    m = model()
+    rec = Recipe(batch_size=batch_size, **{**RECIPE, **({"epochs": epochs} if epochs else {})})
+    res = fit(m, x[:n], y[:n], vx, vy, META, rec, device, seed=SEED)
+    return m, res
+
+
+def main(out: Path):
+    run.set_threads()
+    device = run.init_distributed(WORLD, "tests.ddp_worker")
+    rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+    (out / f"rank{rank}.json").write_text(json.dumps({"rank": rank, "world": world, "device": str(device),
+                                                      "backend": torch.distributed.get_backend()}))
+    m, res = train(RANK_BATCH, device)
+    _, odd = train(RANK_BATCH, device, n_train=2 * RANK_BATCH + 1, epochs=1)
+    if run.is_rank0():
+        torch.save({"state": m.state_dict(), "fit": res, "odd": odd}, out / "ddp.pt")
+    torch.distributed.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

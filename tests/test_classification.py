@@ -1,0 +1,196 @@
+"""The classification track: digits export/prepare, the two forget requests, the metrics (completeness,
+MIA_efficacy, cross-entropy), random labels as another class, and IMU's importance weight I_w."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from stages import tasks
+from stages.core.config import ParamError
+from stages.data import digits, mnist
+from stages.methods import imu
+from stages.metrics.families import classification as cls
+from tests import tiny
+
+
+# ---------------------------------------------------------------------------------------------- data
+def test_export_writes_real_digits_as_mnist_idx(tmp_path):
+    r = digits.export_sklearn(tmp_path / "raw", seed=0, test_share=0.2)
+    x_tr, y_tr, x_te, y_te = mnist.load(tmp_path / "raw")
+    assert r["images"] == 1797 and len(y_tr) + len(y_te) == 1797 and len(y_te) == r["test"]
+    assert x_tr.shape[1:] == (8, 8) and x_tr.dtype == np.uint8 and x_tr.max() == 255
+    # stratified: every class keeps its share in the test files (within one image)
+    from sklearn.datasets import load_digits
+
+    full = np.bincount(load_digits().target, minlength=10)
+    assert np.all(np.abs(np.bincount(y_te, minlength=10) - 0.2 * full) <= 1)
+    # the same seed writes the same bytes (gzip-free, no timestamps)
+    digits.export_sklearn(tmp_path / "again", seed=0, test_share=0.2)
+    for f in (tmp_path / "raw").iterdir():
+        assert f.read_bytes() == (tmp_path / "again" / f.name).read_bytes()
+
+
+def _cfg(root, **over):
+    cfg = {"root": str(root), "format": "mnist", "seed": 0, "image_size": 8, "val_share": 0.2,
+           "limit": {"train": 0, "test": 0}, "min_split": {"train": 20, "val": 10, "test": 20}}
+    cfg.update(over)
+    return cfg
+
+
+def test_prepare_splits_stratified_and_keeps_provenance(tmp_path):
+    digits.export_sklearn(tmp_path / "raw", seed=0, test_share=0.2)
+    stats = digits.prepare(_cfg(tmp_path / "raw"), tmp_path / "prep")
+    t = {s: pd.read_csv(tmp_path / "prep" / f"{s}.csv") for s in ("train", "val", "test")}
+    x = np.load(tmp_path / "prep" / "train.npy")
+    assert x.shape == (len(t["train"]), 1, 8, 8)
+    assert stats["splits"]["val"]["images"] == len(t["val"])
+    # val and train come from the training files, disjoint; test from the test files
+    assert set(t["train"].source) == {"train"} and set(t["test"].source) == {"test"}
+    assert not set(t["train"].source_row) & set(t["val"].source_row)
+    x_tr, y_tr, _, _ = mnist.load(tmp_path / "raw")
+    assert np.array_equal(x[0, 0], x_tr[t["train"].source_row[0]])
+    assert np.array_equal(t["train"].label, y_tr[t["train"].source_row])
+    assert np.bincount(t["val"].label, minlength=10).min() >= 25
+
+
+def test_prepare_resizes_and_refuses_a_too_small_split(tmp_path):
+    digits.export_sklearn(tmp_path / "raw", seed=0, test_share=0.2)
+    digits.prepare(_cfg(tmp_path / "raw", image_size=16), tmp_path / "p16")
+    assert np.load(tmp_path / "p16" / "test.npy").shape[1:] == (1, 16, 16)
+    with pytest.raises(ValueError, match=r"data.digits.min_split.test"):
+        digits.prepare(_cfg(tmp_path / "raw", limit={"train": 0, "test": 15}), tmp_path / "small")
+
+
+# ---------------------------------------------------------------------------------------------- requests
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    params_file = tiny.make_project(tmp_path)
+    from stages.core import config
+
+    monkeypatch.setattr(config, "PARAMS_FILE", str(params_file))
+    return config.read_params(params_file)
+
+
+def test_random_request_forgets_the_share_and_validates_on_every_val_row(project):
+    t = tasks.get("digits_random", project)
+    train, val, test = (t.table(s) for s in ("train", "val", "test"))
+    f = t.forget_rows(train)
+    assert f.sum() == round(project["tasks"]["digits_random"]["share"] * len(train))
+    # a subset of the table gets the same mask (rows keep their index)
+    sub = train.iloc[::3]
+    assert np.array_equal(t.forget_rows(sub), f[::3])
+    assert len(t.role("val").x) == len(val)                 # validation: all val rows
+    assert len(t.role("heldout_like_forget").x) == len(test)  # random forget set: every test row is of its kind
+    assert len(t.role("retain").x) + len(t.role("forget").x) == len(train)
+
+
+def test_class_request_forgets_every_row_of_the_class(project):
+    t = tasks.get("digits_class", project)
+    k = project["tasks"]["digits_class"]["forget_class"]
+    assert np.all(t.role("forget").y == k) and not np.any(t.role("retain").y == k)
+    assert np.all(t.role("heldout_like_forget").y == k) and not np.any(t.role("val").y == k)
+    bad = {**project, "tasks": {**project["tasks"], "digits_class": {"dataset": "digits", "forget_class": 10}}}
+    with pytest.raises(ParamError, match=r"tasks.digits_class.forget_class = 10"):
+        tasks.get("digits_class", bad).forget_rows(t.table("train"))
+
+
+def test_random_labels_give_another_class(project):
+    t = tasks.get("digits_class", project)
+    y = torch.arange(10).repeat(50)
+    off = torch.randint(1, 10, (500,)) * (torch.randint(0, 2, (500,)) * 2 - 1)
+    out = t.shift_target(y, off)
+    assert out.dtype == torch.int64 and out.min() >= 0 and out.max() <= 9
+    assert not torch.any(out == y)
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+def test_cross_entropy_and_accuracy_by_hand():
+    logits = np.array([[0.0, 0.0], [np.log(3.0), 0.0]])
+    assert np.allclose(cls.cross_entropy(logits, np.array([0, 0])), [np.log(2), np.log(4 / 3)])
+    assert cls.cross_entropy(np.array([[1000.0, 0.0]]), np.array([1]))[0] == pytest.approx(1000.0)  # stable
+    assert cls.accuracy(logits, np.array([0, 1])) == 0.5
+
+
+def test_completeness_by_hand():
+    assert cls.completeness(np.array([1, 2, 3, 4]), np.array([1, 2, 0, 0])) == 0.5
+    assert cls.completeness(np.array([5, 5]), np.array([5, 5])) == 1.0
+
+
+def test_mia_efficacy_by_hand():
+    retain = np.full(40, 0.01) + np.linspace(0, 0.01, 40)   # members: low loss
+    test = np.full(40, 2.0) + np.linspace(0, 0.5, 40)        # non-members: high loss
+    forgotten = np.full(10, 3.0)                              # looks unseen -> called non-member
+    remembered = np.full(10, 0.0)                             # looks trained -> called member
+    assert cls.mia_efficacy(retain, test, forgotten) == 1.0
+    assert cls.mia_efficacy(retain, test, remembered) == 0.0
+    assert cls.mia_efficacy(retain, test, np.r_[forgotten[:3], remembered[:7]]) == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="mia_efficacy"):
+        cls.mia_efficacy(retain[:5], test, forgotten)
+
+
+# ---------------------------------------------------------------------------------------------- IMU
+def test_imu_importance_weight_by_hand():
+    retain = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    forget = torch.tensor([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])  # the zero vector: cosine 0, left out of the mean
+    rsim = imu.row_similarity(retain, forget)
+    # row 0: cos = [1, 0, 0] -> non-zero mean 1; row 1: [0, 1, 0] -> 1; row 2: [1/sqrt2, 1/sqrt2, 0] -> 1/sqrt2
+    assert torch.allclose(rsim, torch.tensor([1.0, 1.0, 2 ** -0.5]))
+    assert imu.row_similarity(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]]))[0] == 0  # all zero -> 0
+    idx = torch.tensor([0, 2])
+    assert imu.importance_weight(rsim, idx) == pytest.approx((1 + 2 ** -0.5) / 2)
+    # a slow reference: loop over pairs
+    a, b = torch.randn(7, 5), torch.randn(4, 5)
+    ref = []
+    for r in a:
+        s = [float(torch.dot(r, f) / (r.norm() * f.norm())) for f in b]
+        s = [v for v in s if v != 0]
+        ref.append(np.mean(s) if s else 0.0)
+    assert torch.allclose(imu.row_similarity(a, b), torch.tensor(ref, dtype=torch.float32), atol=1e-6)
+
+
+def test_imu_scales_the_step_by_one_minus_iw(project):
+    """One SGD step of IMU = one step of the plain fine-tune with the gradient scaled by 1 - I_w."""
+    from stages.models import train as T
+
+    import copy
+
+    torch.manual_seed(0)
+    start = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    plain, scaled = copy.deepcopy(start), copy.deepcopy(start)
+    x = np.random.default_rng(0).integers(0, 255, (8, 1, 8, 8)).astype(np.uint8)
+    y = np.arange(8) % 10
+    meta = {"mean": [0.2], "std": [0.3]}
+    recipe = T.Recipe.from_params({"epochs": 1, "batch_size": 8, "optimizer": "sgd", "lr": 0.1, "momentum": 0.0,
+                                   "weight_decay": 0.0}, loss="mse", augment={}, amp=False, patience=0)
+    kw = dict(loss_fn=torch.nn.functional.cross_entropy, val_score=lambda p, t: 0.0)
+    T.fit(plain, x, y, x[:2], y[:2], meta, recipe, torch.device("cpu"), 0, **kw)
+    T.fit(scaled, x, y, x[:2], y[:2], meta, recipe, torch.device("cpu"), 0, loss_weight=lambda idx: 0.25, **kw)
+    d_plain = plain[1].weight.detach() - start[1].weight.detach()
+    d_imu = scaled[1].weight.detach() - start[1].weight.detach()
+    assert d_plain.abs().max() > 1e-3
+    assert torch.allclose(d_imu, 0.25 * d_plain, atol=1e-6)
+
+
+@pytest.mark.parametrize("task", ["digits_class", "ltd"])
+def test_imu_stage_is_deterministic_and_not_the_finetune(project, task):
+    """IMU end to end through the unlearn stage (LIME attributions on digits, input x gradient on LTD): same params,
+    same bytes; and its weights differ from the plain fine-tune's (the 1 - I_w scaling acts)."""
+    import hashlib
+
+    from stages import task as task_stage
+    from stages import train, unlearn
+
+    dataset = project["tasks"][task]["dataset"]
+    train.main(["--dataset", dataset])
+    task_stage.main(["--task", task])
+    md5 = lambda f: hashlib.md5(open(f, "rb").read()).hexdigest()  # noqa: E731
+    runs = []
+    for _ in range(2):
+        unlearn.main(["--task", task, "--method", "imu"])
+        runs.append(md5(f"models/{task}/imu_preds.csv"))
+    assert runs[0] == runs[1]
+    unlearn.main(["--task", task, "--method", "finetune"])
+    assert md5(f"models/{task}/finetune_preds.csv") != runs[0]

@@ -1,0 +1,143 @@
+"""LIME on a fixed grid (Captum): determinism, known answers on hand-made models, the grid painting, settings."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+from stages.core import config
+from stages.core.config import ParamError
+from stages.models.resnet import Ensemble
+from stages.xai.lime import Explainer, cell_index, grid_weights, pooled_grid
+
+KW = dict(n_samples=64, keep=0.5, batch_size=64)
+
+
+def cnn(outputs: int = 3, seed: int = 0) -> nn.Module:
+    g = torch.Generator().manual_seed(seed)
+    m = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 8, 3, stride=2, padding=1), nn.ReLU(),
+                      nn.Dropout(0.5), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, outputs))
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+    return m
+
+
+class CellSum(nn.Module):
+    """Output = sum of the pixels of one grid cell (a fixed linear layer); a classifier: logits (0, s (sum - mu))."""
+
+    def __init__(self, shape, grid, cell: int, classes: int = 1, scale: float = 1.0, shift: float = 0.0):
+        super().__init__()
+        C, H, W = shape
+        self.fc = nn.Linear(C * H * W, 1)
+        with torch.no_grad():
+            self.fc.weight.copy_((cell_index(H, W, grid) == cell).float().expand(C, H, W).reshape(1, -1) * scale)
+            self.fc.bias.fill_(-shift * scale)
+        self.classes = classes
+
+    def forward(self, x):
+        s = self.fc(x.flatten(1))
+        return s[:, 0] if self.classes == 1 else torch.cat([torch.zeros_like(s), s], 1)
+
+
+@pytest.fixture
+def images():
+    return torch.randn(3, 1, 12, 12, generator=torch.Generator().manual_seed(1))
+
+
+def explainer(grid=None, task="ltd", **cfg) -> Explainer:
+    cfg = {"grid": {"ltd": [3, 4]} if grid is None else grid, "n_samples": 80, "keep": 0.5, "alpha": 1.0,
+           "kernel_width": 0.25, "batch_size": 64, "autocast": "none", **cfg}
+    return Explainer(cfg, SimpleNamespace(name=task), "explain.lime")
+
+
+def test_deterministic_and_seeded(images):
+    model = cnn()
+    a = grid_weights(model, images, (3, 3), seed=0, **KW)
+    assert a.shape == (3, 9) and a.dtype == torch.float32 and a.abs().max() > 0
+    assert torch.equal(a, grid_weights(model, images, (3, 3), seed=0, **KW))   # bitwise
+    assert not torch.allclose(a, grid_weights(model, images, (3, 3), seed=1, **KW))
+    # shared perturbations: an image's weights do not depend on the rest of the batch
+    assert torch.equal(a[1:2], grid_weights(model, images[1:2], (3, 3), seed=0, **KW))
+    ex = explainer()
+    assert torch.equal(ex.explain(model, images, {}), ex.explain(model, images, {}))
+
+
+def test_caller_rng_untouched(images):
+    model = cnn()
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a = grid_weights(model, images, (3, 3), seed=0, **KW)
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.manual_seed(7)  # another global state: same result (only ``seed`` matters)
+    assert torch.equal(a, grid_weights(model, images, (3, 3), seed=0, **KW))
+
+
+@pytest.mark.parametrize("grid,cell", [((3, 3), 5), ((4, 2), 2)])
+def test_cell_sum_regression(grid, cell):
+    x = torch.rand(4, 2, 12, 12, generator=torch.Generator().manual_seed(2)) + 0.5  # positive pixels
+    idx = cell_index(12, 12, grid)
+    for model in (CellSum((2, 12, 12), grid, cell), Ensemble([CellSum((2, 12, 12), grid, cell)] * 2)):
+        w = grid_weights(model, x, grid, seed=3, alpha=0.01, **KW)  # ~no ridge shrinkage
+        assert (w.argmax(1) == cell).all()
+        truth = x[:, :, idx == cell].sum((1, 2))  # a linear model: LIME recovers the cell's pixel sum
+        assert torch.allclose(w[:, cell], truth, rtol=0.01)
+        assert (grid_weights(model, x, grid, seed=3, **KW).argmax(1) == cell).all()  # default alpha 1
+        others = torch.cat([w[:, :cell], w[:, cell + 1:]], 1)
+        assert others.abs().max() < 0.02 * truth.min()
+
+
+def test_cell_sum_classifier_target():
+    grid, cell = (3, 3), 4
+    x = torch.rand(4, 1, 12, 12, generator=torch.Generator().manual_seed(4)) + 0.5
+    cell_sum = x[:, 0, cell_index(12, 12, grid) == cell].sum(1)
+    model = CellSum((1, 12, 12), grid, cell, classes=2, scale=0.3, shift=float(cell_sum.mean()))  # unsaturated
+    w1 = grid_weights(model, x, grid, target=1, seed=0, **KW)
+    w0 = grid_weights(model, x, grid, target=torch.zeros(4, dtype=torch.long), seed=0, **KW)
+    assert (w1.argmax(1) == cell).all() and (w1[:, cell] > 0).all()
+    assert (w0.argmin(1) == cell).all() and (w0[:, cell] < 0).all()   # evidence against class 0
+    assert torch.allclose(w0, -w1, atol=1e-4)                          # p0 = 1 - p1
+    top = (cell_sum > cell_sum.mean()).long()                          # the predicted class
+    default = grid_weights(model, x, grid, seed=0, **KW)
+    assert torch.equal(default, grid_weights(model, x, grid, target=top, seed=0, **KW))
+    assert not torch.equal(default, w1)
+
+
+def test_heatmap_painted_on_uneven_grid():
+    x = torch.randn(2, 1, 13, 11, generator=torch.Generator().manual_seed(5))
+    model, ex, stats = cnn(1), explainer(), {}
+    heat = ex.explain(model, x, stats)
+    assert heat.shape == (2, 13, 11) and heat.dtype == torch.float32 and heat.device.type == "cpu"
+    w = grid_weights(model, x, (3, 4), 80, 0.5, seed=ex.seed((3, 4)), batch_size=64)
+    idx = cell_index(13, 11, (3, 4))
+    sizes = torch.bincount(idx.flatten(), minlength=12).reshape(3, 4)
+    assert sorted(set(sizes[:, 0].tolist())) == [12, 15] and sizes.sum() == 143   # rows 5/4/4 x cols 3/3/3/2
+    for k in range(12):
+        cell = heat[:, idx == k]
+        assert torch.equal(cell, w[:, k:k + 1].expand_as(cell))  # constant per cell, = grid_weights
+    assert torch.allclose(pooled_grid(heat, (3, 4)), w, atol=1e-6)
+    assert stats["n_forward"] == 2 * 80 and stats["n_cells"] == 12
+
+
+def test_eval_mode_restored_no_grad(images):
+    model = cnn().train()
+    model[0].eval()
+    with torch.enable_grad():
+        w = grid_weights(model, images, (2, 2), seed=0, **KW)
+    assert model.training and model[4].training and not model[0].training
+    assert not w.requires_grad and all(p.grad is None for p in model.parameters())
+    assert torch.equal(w, grid_weights(model.eval(), images, (2, 2), seed=0, **KW))  # no dropout noise
+
+
+def test_settings_errors(images):
+    with pytest.raises(ParamError, match=r"explain\.lime\.grid\.utk: missing"):
+        explainer(task="utk").explain(cnn(), images, {})
+    with pytest.raises(ParamError, match=r"explain\.lime\.grid\.ltd"):
+        explainer(grid={"ltd": [3]}).explain(cnn(), images, {})
+    with pytest.raises(ParamError, match=r"explain\.lime\.grid\.ltd"):
+        explainer(grid={"ltd": [13, 2]}).explain(cnn(), images, {})  # finer than the 12 x 12 input
+    ok = {"grid": {}, "n_samples": 10, "keep": 0.5, "alpha": 1.0, "kernel_width": 0.25}
+    for key, bad in [("keep", 1.0), ("keep", 0), ("n_samples", 0), ("kernel_width", 0.0)]:
+        with pytest.raises(ParamError, match=rf"explain\.lime\.{key}"):
+            config.validate({**ok, key: bad}, Explainer.PARAMS, "explain.lime")
+    assert Explainer.signed
