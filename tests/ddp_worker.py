@@ -14,7 +14,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -23,24 +22,13 @@ sys.path.insert(0, str(ROOT))
 
 from stages.models import resnet, run  # noqa: E402
 from stages.models.train import Recipe, fit  # noqa: E402
+from tests.test_train import blobs  # noqa: E402  (the same data as the single-process tests)
 
 META = {"mean": [0.5], "std": [0.25]}
 N_TRAIN, N_VAL, RANK_BATCH, WORLD = 48, 16, 8, 2
 RECIPE = dict(epochs=2, optimizer="sgd", lr=0.02, momentum=0.9, weight_decay=1e-4, schedule="cosine", loss="mse",
               amp=False, augment={})
 SEED = 3
-
-
-def blobs(n, seed=0, size=24):
-    """Images with k bright squares; target k (as in tests/test_train.py)."""
-    rng = np.random.default_rng(seed)
-    x = np.full((n, 1, size, size), 40, np.uint8)
-    y = rng.integers(0, 4, n)
-    for i in range(n):
-        for _ in range(y[i]):
-            r, c = rng.integers(0, size - 4, 2)
-            x[i, 0, r:r + 4, c:c + 4] = 220
-    return x, y.astype(np.float32)
 
 
 def data():
