@@ -42,8 +42,8 @@ HC_LEGEND = "share of the heatmap inside the boxes of {classes}; ideal: Retrain'
 COUNTS = ("heatmaps", "degenerate_heatmaps")
 
 
-def model_order(params: dict) -> list[str]:
-    return [*paths.REFERENCE_MODELS, *methods.names(params)]
+def model_order(params: dict, task) -> list[str]:
+    return [*paths.REFERENCE_MODELS, *methods.names(params, task.METHODS)]
 
 
 UNIFORM = "uniform"  # explain_report's baseline heatmap (even over the frame): a table row, not a model
@@ -57,13 +57,13 @@ def load_records(task, params: dict, root=".") -> dict[str, dict[str, dict]]:
         raise FileNotFoundError(f"{f} is missing: run `dvc repro evaluate@{task.name}` first")
     ev = read_json(f)["models"]
     rows = {}
-    for m in model_order(params):
+    for m in model_order(params, task):
         if m not in ev:
             raise ValueError(f"{f}: no model {m!r}; rerun stage evaluate@{task.name}")
         rows[m] = dict(ev[m])
-    for name in xai.names(params):
+    for name in xai.names(params, task.EXPLAINERS):
         x = read_json(paths.xai_metrics(task.name, name, root))
-        suffix = xai.metric_suffix(params, name)
+        suffix = xai.metric_suffix(params, name, task.EXPLAINERS)
         for m, r in x["models"].items():
             if m in rows or m == UNIFORM:
                 rows.setdefault(m, {}).update({f"{k}{suffix}": v for k, v in r.items() if k not in COUNTS})
@@ -73,8 +73,8 @@ def load_records(task, params: dict, root=".") -> dict[str, dict[str, dict]]:
 def columns(task, params: dict) -> list[str]:
     cols = list(task.REPORT_COLUMNS)
     heat = ["AS", *task.coverage_classes(), *(f"{c}_lift" for c in task.coverage_classes())]
-    for name in xai.names(params)[1:]:  # the first explainer's are in REPORT_COLUMNS
-        cols += [f"{c}{xai.metric_suffix(params, name)}" for c in heat]
+    for name in xai.names(params, task.EXPLAINERS)[1:]:  # the first explainer's are in REPORT_COLUMNS
+        cols += [f"{c}{xai.metric_suffix(params, name, task.EXPLAINERS)}" for c in heat]
     return cols
 
 
@@ -84,8 +84,8 @@ def legend(task, params: dict, cols: list[str]) -> dict[str, str]:
         out[key] = HC_LEGEND.format(classes=", ".join(classes))
         out[f"{key}_lift"] = (f"{key} / share of the frame the boxes cover (per image); 1 = no preference for the "
                               "boxes (the uniform heatmap row); ideal: Retrain's")
-    for name in xai.names(params)[1:]:
-        sfx = xai.metric_suffix(params, name)
+    for name in xai.names(params, task.EXPLAINERS)[1:]:
+        sfx = xai.metric_suffix(params, name, task.EXPLAINERS)
         heat = ("AS", *task.coverage_classes(), *(f"{c}_lift" for c in task.coverage_classes()))
         out.update({f"{k}{sfx}": f"{v} ({name})" for k, v in out.items() if k in heat})
     return {c: out[c] for c in cols if c in out}
@@ -172,7 +172,7 @@ def table(records: dict[str, dict], cols: list[str]) -> str:
 
 
 def timing_of(task, model: str, root=".") -> dict | None:
-    f = paths.timing(task.dataset if model == "original" else task.name, model, root)
+    f = paths.timing(task.original_owner if model == "original" else task.name, model, root)
     return read_json(f) if f.exists() else None
 
 

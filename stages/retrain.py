@@ -20,7 +20,7 @@ from stages.core.stage import Stage
 def main(argv=None):
     st = Stage("retrain", __doc__, argv, task=dict(required=True, help="a task of tasks: in params.yaml"))
     task = tasks.get(st.args.task, st.params, st.root)
-    cfg = run.load_recipe(st.params, task.dataset)
+    cfg = run.load_recipe(st.params, task.recipe_key)
     run.set_threads()
     device = run.init_distributed(cfg["gpus"], "stages.retrain") or st.device()
     seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], task.name, "retrain")

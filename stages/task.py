@@ -6,7 +6,8 @@ Writes ``data/tasks/<task>/task.json``: the dataset, the forget request (from pa
 role (an empty or too small role stops here, naming it), the training rows of the forget set, and the MD5 of
 every file of the prepared dataset and of the Original it uses. Every later stage of the task depends on this
 file, so a change to the dataset or the Original reaches them even though their paths name only the task.
-Copies ``models/datasets/<dataset>/original.*`` to ``models/<task>/original.*``.
+Copies ``models/datasets/<dataset>/original.*`` to ``models/<task>/original.*`` (a task with its own Original, such
+as the multi-agent tasks, already has it there: stage train --task).
 
 Also writes the task's fixed, deterministic explanation subset of its test split to ``data/xai/<task>/``:
 ``subset.npy`` (the chosen uint8 images), ``subset.csv`` (``test_row`` = index in the test split, then the test
@@ -42,8 +43,16 @@ def describe(task) -> dict:
         "task": task.name, "dataset": task.dataset, "request": task.request(), "roles": sizes,
         "forget_rows": rows["forget"].tolist(),
         "dataset_md5": {str(p.relative_to(prepared)): file_md5(p) for p in files},
-        "original_md5": file_md5(paths.dataset_model(task.dataset, ".pt", task.root)),
+        "original_md5": file_md5(original(task, ".pt")),
     }
+
+
+def original(task, suffix: str):
+    """The Original the task starts from: its own (``Task.OWN_ORIGINAL``, written by stage train --task) or its
+    dataset's."""
+    if task.OWN_ORIGINAL:
+        return paths.model(task.name, "original", suffix, task.root)
+    return paths.dataset_model(task.dataset, suffix, task.root)
 
 
 def write_subset(task, n: int, seed: int, log) -> None:
@@ -66,7 +75,7 @@ def main(argv=None):
     st = Stage("task", __doc__, argv, root=True, task=dict(required=True, help="a task of tasks: in params.yaml"))
     task = tasks.get(st.args.task, st.params, st.root)
     info = describe(task)
-    for suffix in (".pt", ".json", "_preds.csv", "_features.npy"):
+    for suffix in () if task.OWN_ORIGINAL else (".pt", ".json", "_preds.csv", "_features.npy"):
         copy_file(paths.dataset_model(task.dataset, suffix, st.root), paths.model(task.name, "original", suffix, st.root))
     write_json(paths.task_json(task.name, st.root), info)
     write_subset(task, xai.n_images(st.params, task.name), st.glob["seed"], st.log)

@@ -1,11 +1,14 @@
-"""Stage train: the Original model of a dataset, shared by every task (forget request) on it.
+"""Stage train: the Original model of a dataset, shared by every task (forget request) on it, or the Original of a
+task that trains its own (a task of ``agents.tasks``: its own model family).
 
     python -m stages.train --dataset ltd
+    python -m stages.train --task agents_gru
 
-Trains ``repeats`` independent runs (seeds derived from the dataset, "original" and the repeat), each of
-``train.<dataset>.ensemble`` members on the whole training split with the dataset's full target (LTD:
-y, every object; UTKFace: every face), predictions averaged. Writes ``models/datasets/<dataset>/original.*``
-and ``reports/<dataset>/curves/original.csv``; stage ``task`` copies the Original into each task's folder.
+Trains ``repeats`` independent runs (seeds derived from the dataset or task, "original" and the repeat), each of
+``ensemble`` members on the whole training split with the full target (LTD: y, every object; UTKFace: every face),
+predictions averaged, with the recipe ``train.<dataset>`` (a task's own: its ``recipe_key``, e.g. ``agents.train``).
+Writes ``models/datasets/<dataset>/original.*`` and ``reports/<dataset>/curves/original.csv`` (stage ``task`` copies
+them into each task's folder), or ``models/<task>/original.*`` and ``reports/<task>/curves/original.csv``.
 With ``train.gpus > 1`` the stage re-launches itself under torchrun (DistributedDataParallel, rank 0 writes).
 """
 from __future__ import annotations
@@ -20,20 +23,29 @@ from stages.core.stage import Stage
 
 
 def main(argv=None):
-    st = Stage("train", __doc__, argv, dataset=dict(required=True, help="a section of data: in params.yaml"))
-    ds = st.args.dataset
-    cfg = run.load_recipe(st.params, ds)
-    task = tasks.for_dataset(ds, st.params)
+    st = Stage("train", __doc__, argv, dataset=dict(help="a section of data: in params.yaml"),
+               task=dict(help="a task that trains its own Original (agents.tasks: in params.yaml)"))
+    if (st.args.dataset is None) == (st.args.task is None):
+        raise SystemExit("train: give exactly one of --dataset or --task")
+    if st.args.task:
+        task = tasks.get(st.args.task, st.params)
+        if not task.OWN_ORIGINAL:
+            raise SystemExit(f"train: task {task.name} shares its dataset's Original: use --dataset {task.dataset}")
+        owner, model_path = task.name, paths.model(task.name, "original")
+    else:
+        task = tasks.for_dataset(st.args.dataset, st.params)
+        owner, model_path = st.args.dataset, paths.dataset_model(st.args.dataset)
+    cfg = run.load_recipe(st.params, task.recipe_key)
     run.set_threads()
     device = run.init_distributed(cfg["gpus"], "stages.train") or st.device()
-    seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], ds, "original")
+    seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], owner, "original")
     seed_everything(seeds[0])
     spec, runs, fits = run.train_from_scratch(task, task.training_data("original"), cfg, device, seeds, st.log)
     if run.is_rank0():
-        out = run.outputs(paths.dataset_model(ds), paths.curve(ds, "original"), paths.timing(ds, "original"))
+        out = run.outputs(model_path, paths.curve(owner, "original"), paths.timing(owner, "original"))
         meta = run.save(task, out, spec, runs, fits, device, {"train": cfg, "seed": st.glob["seed"]},
                         extra={"name": "original"})
-        st.log.info("%s/original: %.1f s, %.0f images/s, best %s %s", ds, meta["wall_time_s"], meta["images_per_s"],
+        st.log.info("%s/original: %.1f s, %.0f images/s, best %s %s", owner, meta["wall_time_s"], meta["images_per_s"],
                     meta["val_metric"], meta["best_val"])
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()

@@ -44,12 +44,12 @@ def main(argv=None):
     st = Stage("unlearn", __doc__, argv, task=dict(required=True), method=dict(required=True))
     task = tasks.get(st.args.task, st.params, st.root)
     name = st.args.method
-    if name not in methods.names(st.params):
-        raise config.ParamError(f"{methods.SECTION}.{name}: not in the method list")
-    unlearn = st.section("unlearn", {"methods": Section(), **{t: RECIPE for t in tasks.names(st.params)}})
+    if name not in methods.names(st.params, task.METHODS):
+        raise config.ParamError(f"{task.METHODS}: {name!r} is not in the method list of task {task.name}")
+    unlearn = st.section("unlearn", {"methods": Section(), **{t: RECIPE for t in tasks.all_names(st.params)}})
     Method = methods.get(name)
     own, epochs = method_settings(st.params, name, Method, task.name)
-    shared = {k: v for k, v in run.load_recipe(st.params, task.dataset).items() if k in run.SHARED}
+    shared = {k: v for k, v in run.load_recipe(st.params, task.recipe_key).items() if k in run.SHARED}
     recipe_cfg = unlearn[task.name]
     recipe = Recipe.from_params(recipe_cfg, **shared, patience=0, **({"epochs": epochs} if epochs else {}))
     run.set_threads()

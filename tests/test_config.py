@@ -32,15 +32,15 @@ def test_shipped_params_validate():
     params = config.read_params("params.yaml")
     config.load_global(params)
     config.load("data.ltd", prepare_ltd.SCHEMA, params)
-    for name in tasks.names(params):
+    for name in tasks.all_names(params):
         task = tasks.get(name, params)
-        run.load_recipe(params, task.dataset)
-        config.load("unlearn", {"methods": config.Section(), **{t: unlearn.RECIPE for t in tasks.names(params)}},
+        run.load_recipe(params, task.recipe_key)
+        config.load("unlearn", {"methods": config.Section(), **{t: unlearn.RECIPE for t in tasks.all_names(params)}},
                     params)
-        for m in methods.names(params):
+        for m in methods.names(params, task.METHODS):
             unlearn.method_settings(params, m, methods.get(m), name)
-    for name in xai.names(params):
-        xai.settings(params, name)
+        for e in xai.names(params, task.EXPLAINERS):
+            xai.settings(params, e)
 
 
 @pytest.mark.parametrize("key,value,msg", [

@@ -81,7 +81,12 @@ def plugin_modules(cmd: str, params: dict) -> set[str]:
     if "explainer" in args:
         out.add(f"stages.xai.{args['explainer']}")
     if re.search(r"stages\.(explain_report|report)\b", cmd):  # every explainer's class (its metric names)
-        out |= {f"stages.xai.{n}" for n in params["explainers"]}
+        from stages.core import config
+
+        section = tasks.task_class(args["task"]).EXPLAINERS if "task" in args else "explainers"
+        out |= {f"stages.xai.{n}" for n in config.get(params, section)}
+    if re.search(r"stages\.agents_table\b", cmd):  # the agents tasks it reads
+        out |= {f"stages.tasks.{n}" for n in params["agents"]["tasks"]}
     return out
 
 

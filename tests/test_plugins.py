@@ -25,6 +25,7 @@ from tests.tiny import make_project
 
 PARAMS = config.read_params(ROOT / "params.yaml")
 TASKS = tasks.names(PARAMS)
+ALL_TASKS = tasks.all_names(PARAMS)   # the main list and the multi-agent track's
 
 
 # ---------------------------------------------------------------------------------------------- registries
@@ -33,9 +34,10 @@ def _plugin_files(folder: str, skip: set[str]) -> set[str]:
 
 
 def test_params_lists_and_modules_agree():
-    assert set(TASKS) == _plugin_files("tasks", {"base"})
-    for name in TASKS:
+    assert set(ALL_TASKS) == _plugin_files("tasks", {"base"})
+    for name in ALL_TASKS:
         assert issubclass(tasks.task_class(name), tbase.Task)
+        assert tasks.section_of(name, PARAMS) == tasks.task_class(name).SECTION
     assert set(methods.names(PARAMS)) == _plugin_files("methods", {"base"})
     for name in methods.names(PARAMS):
         assert issubclass(methods.get(name), mbase.Method)
@@ -48,6 +50,26 @@ def test_params_lists_and_modules_agree():
     for name in xai.names(PARAMS):
         assert issubclass(xai.get(name), xbase.Explainer)
     assert set(PARAMS["data"]) == {c["dataset"] for c in PARAMS["tasks"].values()}  # every dataset has a task
+    # the multi-agent track picks its methods and explainers from the main registries
+    assert set(methods.names(PARAMS, "agents.methods")) <= set(methods.names(PARAMS))
+    assert set(xai.names(PARAMS, "agents.explainers")) <= explainer_modules
+
+
+def test_task_lists_are_disjoint_and_picked_lists_checked():
+    import copy
+
+    p = copy.deepcopy(PARAMS)
+    p["agents"]["tasks"]["ltd"] = {"dataset": "ltd"}
+    with pytest.raises(config.ParamError, match=r"agents\.tasks\.ltd: already a task of another list"):
+        tasks.all_names(p)
+    p = copy.deepcopy(PARAMS)
+    p["agents"]["methods"] = ["finetune", "nope"]
+    with pytest.raises(config.ParamError, match=r"agents\.methods: 'nope' is not a method of unlearn\.methods"):
+        methods.names(p, "agents.methods")
+    p = copy.deepcopy(PARAMS)   # an agents task listed under tasks: is refused by name
+    p["tasks"]["agents_gru"] = p["agents"]["tasks"].pop("agents_gru")
+    with pytest.raises(config.ParamError, match=r"tasks\.agents_gru: this task belongs in agents\.tasks"):
+        tasks.get("agents_gru", p)
 
 
 def test_unknown_plugins_are_named():

@@ -9,9 +9,20 @@ from stages.core import config, registry
 SECTION = "unlearn.methods"
 
 
-def names(params: dict | None = None) -> list[str]:
+def names(params: dict | None = None, section: str = SECTION) -> list[str]:
+    """The methods of ``unlearn.methods``, or of another list that picks some of them by name (``agents.methods``:
+    a task's ``METHODS``)."""
     params = config.read_params() if params is None else params
-    return registry.mapping_names(params, SECTION, "method name -> its settings")
+    every = registry.mapping_names(params, SECTION, "method name -> its settings")
+    if section == SECTION:
+        return every
+    picked = config.get(params, section)
+    if not isinstance(picked, list) or not picked or not all(isinstance(n, str) for n in picked):
+        raise config.ParamError(f"{section}: expected a non-empty list of method names")
+    for n in picked:
+        if n not in every:
+            raise config.ParamError(f"{section}: {n!r} is not a method of {SECTION} (known: {', '.join(every)})")
+    return picked
 
 
 def get(name: str):

@@ -89,6 +89,17 @@ SEED003_TABLE1: dict[str, dict[str, float]] = {
     "finetune (MU), HAM-10000": {"MIA": 0.640, "completeness": 0.781},
     "imu (IMU), HAM-10000": {"MIA": 0.640, "completeness": 0.760},
 }
+# Seed 003 Table 2 (multi-agent systems, random 10 % forget set; REFERENCE section 8): MIA and completeness.
+SEED003_TABLE2: dict[str, dict[str, float]] = {
+    "MALMU (LSTM), MNIST": {"MIA": 0.545, "completeness": 0.756},
+    "MASMU (GRU), MNIST": {"MIA": 0.545, "completeness": 0.729},
+    "MALIMU (LSTM), MNIST": {"MIA": 0.545, "completeness": 0.770},
+    "MASIMU (GRU), MNIST": {"MIA": 0.545, "completeness": 0.732},
+    "MALMU (LSTM), CIFAR-10": {"MIA": 0.498, "completeness": 0.645},
+    "MASMU (GRU), CIFAR-10": {"MIA": 0.501, "completeness": 0.647},
+    "MALIMU (LSTM), CIFAR-10": {"MIA": 0.498, "completeness": 0.648},
+    "MASIMU (GRU), CIFAR-10": {"MIA": 0.501, "completeness": 0.636},
+}
 # Seed 004 (CIFAR-10, ResNet, fine-tune unlearning, loss-based attack), the figures of REFERENCE section 8. TA in %
 # as published; MIA_vs_all_test = forget class vs the whole test set, MIA = vs test rows of the same class.
 SEED004: dict[str, dict[str, float | None]] = {
@@ -115,8 +126,16 @@ def _seed004(task) -> str:
             + markdown_table(SEED004, ["TA", "MIA_vs_all_test", "MIA"]) + "\n\n" + _seed003(task))
 
 
+def seed003_table2(task=None) -> str:
+    from stages.core.tables import markdown_table
+
+    return ("Seed 003, Table 2 (multi-agent systems on MNIST and CIFAR-10, random 10 % forget set; their data, not "
+            "these digits):\n\n" + markdown_table(SEED003_TABLE2, ["MIA", "completeness"]))
+
+
 # Task.PUBLISHED -> the published tables shown beside a task's results in table.md
-SECTIONS = {"ltd_table1": _ltd_table1, "utk_thesis": _utk_thesis, "seed003_table1": _seed003, "seed004": _seed004}
+SECTIONS = {"ltd_table1": _ltd_table1, "utk_thesis": _utk_thesis, "seed003_table1": _seed003, "seed004": _seed004,
+            "seed003_table2": seed003_table2}
 
 
 def section(task) -> str:

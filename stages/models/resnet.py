@@ -145,7 +145,10 @@ def save_checkpoint(path, spec: dict, runs: list[list[nn.Module]], meta: dict) -
 
 
 def load_checkpoint(path, device="cpu") -> tuple[list[Ensemble], dict]:
-    """Load ``models/<task>/<name>.pt``: one ensemble (eval mode) per repeat, and the raw checkpoint."""
+    """Load ``models/<task>/<name>.pt``: one ensemble (eval mode) per repeat, and the raw checkpoint (any model
+    family: :func:`stages.models.build`)."""
+    from stages import models
+
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     if "runs" not in ckpt:
         raise ValueError(f"{path}: not a checkpoint of this pipeline (no 'runs'; written by an older version?)")
@@ -153,7 +156,7 @@ def load_checkpoint(path, device="cpu") -> tuple[list[Ensemble], dict]:
     for states in ckpt["runs"]:
         members = []
         for state in states:
-            m = build(ckpt["spec"])
+            m = models.build(ckpt["spec"])
             m.load_state_dict(state)
             members.append(m)
         runs.append(Ensemble(members).to(device).eval())

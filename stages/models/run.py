@@ -28,6 +28,7 @@ import torch
 
 from stages.core.config import Bool, Choice, Float, Int, Str
 from stages.core.io import derive_seed, write_csv, write_json, write_npy
+from stages import models
 from stages.models import resnet
 from stages.models.train import Recipe, fit, predict
 
@@ -42,17 +43,31 @@ SCHEMA = {  # train.<dataset>: the recipe of the dataset's Original and of every
     "head": Choice("linear", "sigmoid"), "patience": Int(min=0), "ensemble": Int(min=1), "amp": Bool(),
     "augment": AUGMENT,
 }
+# agents.train: seed 003's multi-agent classifier (stages/models/agents.py), trained with MA-REINFORCE
+AGENTS = {
+    "family": Choice("agents"), "canvas": Int(min=4), "agents": Int(min=1), "steps": Int(min=1),
+    "window": Int(min=1), "hidden": Int(min=4), "start": Choice("fixed", "random"), "epochs": Int(min=1),
+    "batch_size": Int(min=1),
+    "optimizer": Choice("sgd", "adam"), "lr": Float(min=0, min_open=True), "momentum": Float(min=0, max=1),
+    "weight_decay": Float(min=0), "schedule": Choice("constant", "cosine"), "loss": Choice("cross_entropy"),
+    "patience": Int(min=0), "ensemble": Int(min=1), "amp": Bool(), "augment": AUGMENT,
+}
+FAMILIES = {"resnet": SCHEMA, "agents": AGENTS}   # recipe schema by the recipe's ``family`` (default resnet)
 SHARED = ("loss", "augment", "amp")  # recipe keys the unlearning fine-tunes share with training
 
 
-def load_recipe(params: dict, dataset: str) -> dict:
-    """Validated ``train.<dataset>`` (and ``train.gpus``)."""
+def load_recipe(params: dict, key: str) -> dict:
+    """Validated recipe ``key`` (``train.<dataset>``, or a task's own such as ``agents.train``) and ``train.gpus``."""
     from stages.core import config
 
     train = config.get(params, "train")
     schema = {"gpus": Int(min=1), **{k: config.Section() for k in train if k != "gpus"}}
     gpus = config.validate(train, schema, "train")["gpus"]
-    return {**config.load(f"train.{dataset}", SCHEMA, params), "gpus": gpus}
+    raw = config.get(params, key)
+    family = raw.get("family", "resnet") if isinstance(raw, dict) else "resnet"
+    if family not in FAMILIES:
+        raise config.ParamError(f"{key}.family = {family!r}: unknown model family (known: {', '.join(FAMILIES)})")
+    return {**config.load(key, FAMILIES[family], params), "gpus": gpus}
 
 
 def init_distributed(gpus: int, module: str):
@@ -93,8 +108,8 @@ def train_from_scratch(task, data, cfg: dict, device, seeds: list[int], log=None
         members = []
         for k in range(cfg["ensemble"]):
             torch.manual_seed(member_seed(seed, k))
-            m = resnet.build(spec)
-            if cfg["weights"]:
+            m = models.build(spec)
+            if cfg.get("weights"):
                 resnet.load_weights(m, cfg["weights"])
             else:
                 task.init_output(m, data.train_y)

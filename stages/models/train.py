@@ -141,9 +141,12 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     ``forget_mask``); ``batch_loss(net, loss, gen)`` returns the loss to minimise given the batch's task loss;
     ``loss_weight(idx)`` scales the batch's loss by a factor computed from its rows ``idx`` (indices into
     ``train_x``; e.g. IMU's 1 - I_w, which scales every gradient alike); ``post_step(model)`` runs after every
-    optimizer step. The best validation epoch's weights are restored.
+    optimizer step. A model with an ``auxiliary_loss(out, y)`` method adds that term to the task loss of each
+    batch (the multi-agent classifier's REINFORCE policy term, :mod:`stages.models.agents`; it is part of the logged
+    train loss). The best validation epoch's weights are restored.
     """
     loss_fn = loss_fn or LOSSES[recipe.loss]
+    aux_loss = getattr(model, "auxiliary_loss", None)  # a model's own extra term (the agents' policy gradient)
     val_score = val_score or mae_score
     rank, world = _dist()
     gen = torch.Generator().manual_seed(seed)
@@ -187,6 +190,8 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 out = net(xb).float()
             loss = loss_fn(out, yb)
+            if aux_loss is not None:
+                loss = loss + aux_loss(out, yb)
             if batch_loss is not None:
                 loss = batch_loss(net, loss, gen)
             if loss_weight is not None:

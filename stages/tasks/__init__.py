@@ -1,7 +1,12 @@
-"""Task plugins: ``get(name)`` returns the task ``name`` of ``params.yaml``'s ``tasks:`` list.
+"""Task plugins: ``get(name)`` returns the task ``name`` of one of ``params.yaml``'s task lists.
 
 Each task is a module ``stages/tasks/<name>.py`` defining ``class Task`` (see :mod:`stages.tasks.base`);
 ``tasks.<name>`` in params.yaml names the dataset it reads (and the task's own keys, if it has any).
+
+Two task lists (``SECTIONS``), each iterated by its own stages in dvc.yaml: ``tasks`` (the main pipeline: every
+method of ``unlearn.methods``, every explainer of ``explainers``) and ``agents.tasks`` (seed 003's multi-agent
+classifier: its own Original per task and the methods and explainers of ``agents.methods`` / ``agents.explainers``;
+the task plugin says which lists apply to it: ``Task.SECTION``, ``METHODS``, ``EXPLAINERS``).
 """
 from __future__ import annotations
 
@@ -9,11 +14,32 @@ from stages.core import config, registry
 from stages.core.config import Str
 
 SECTION = "tasks"
+SECTIONS = (SECTION, "agents.tasks")
 
 
-def names(params: dict | None = None) -> list[str]:
+def names(params: dict | None = None, section: str = SECTION) -> list[str]:
+    """The tasks of one list (default: the main pipeline's ``tasks:``)."""
     params = config.read_params() if params is None else params
-    return registry.mapping_names(params, SECTION, "task name -> {dataset: ...}")
+    return registry.mapping_names(params, section, "task name -> {dataset: ...}")
+
+
+def all_names(params: dict | None = None) -> list[str]:
+    """The tasks of every list; a name in two lists is an error."""
+    params = config.read_params() if params is None else params
+    out: list[str] = []
+    for section in SECTIONS:
+        for name in names(params, section):
+            if name in out:
+                raise config.ParamError(f"{section}.{name}: already a task of another list")
+            out.append(name)
+    return out
+
+
+def section_of(name: str, params: dict) -> str:
+    for section in SECTIONS:
+        if name in names(params, section):
+            return section
+    raise config.ParamError(f"{SECTION}.{name}: not in the task list (known: {', '.join(all_names(params))})")
 
 
 def task_class(name: str):
@@ -23,12 +49,13 @@ def task_class(name: str):
 def get(name: str, params: dict | None = None, root="."):
     """The task ``name`` with its validated ``tasks.<name>`` settings."""
     params = config.read_params() if params is None else params
-    if name not in names(params):
-        raise config.ParamError(f"{SECTION}.{name}: not in the task list (known: {', '.join(names(params))})")
+    section = section_of(name, params)
     cls = task_class(name)
-    cfg = config.load(f"{SECTION}.{name}", {"dataset": Str(), **cls.PARAMS}, params)
+    if cls.SECTION != section:
+        raise config.ParamError(f"{section}.{name}: this task belongs in {cls.SECTION}")
+    cfg = config.load(f"{section}.{name}", {"dataset": Str(), **cls.PARAMS}, params)
     if cfg["dataset"] not in config.get(params, "data"):
-        raise config.ParamError(f"{SECTION}.{name}.dataset = {cfg['dataset']!r}: no such section data.{cfg['dataset']}")
+        raise config.ParamError(f"{section}.{name}.dataset = {cfg['dataset']!r}: no such section data.{cfg['dataset']}")
     return cls(name, cfg, params, root)
 
 

@@ -54,6 +54,12 @@ class TaskData:
 
 class Task:
     PARAMS: dict = {}             # schema of the task's own keys in ``tasks.<name>`` (besides ``dataset``)
+    SECTION = "tasks"             # the task list of params.yaml this plugin belongs to (stages.tasks.SECTIONS)
+    METHODS = "unlearn.methods"   # the list of unlearning methods run on the task
+    EXPLAINERS = "explainers"     # the list of explainers run on it
+    RECIPE: str | None = None     # params key of the Original's and Retrain's recipe (None: train.<dataset>)
+    OWN_ORIGINAL = False          # True: the task trains its own Original (models/<task>/original.*) instead of
+                                  # sharing its dataset's (models/datasets/<dataset>/original.*)
     EVAL_SPLITS = ("train", "test")  # splits every model predicts once (models/<task>/<model>_preds.csv)
     PROBE_SPLIT = "test"          # held-out split whose penultimate features every model saves (the probe)
     VAL_METRIC = "val_loss"       # name of the model-selection metric (lower is better)
@@ -62,6 +68,15 @@ class Task:
         self.name, self.cfg, self.params, self.root = name, cfg, params, root
         self.dataset = cfg["dataset"]
         self._splits: dict = {}
+
+    @property
+    def recipe_key(self) -> str:
+        return self.RECIPE or f"train.{self.dataset}"
+
+    @property
+    def original_owner(self) -> str:
+        """Whose Original this task starts from: its own name or its dataset's (paths.timing, paths.curve)."""
+        return self.name if self.OWN_ORIGINAL else self.dataset
 
     # ------------------------------------------------------------------ dataset
     @cached_property

@@ -17,12 +17,13 @@ from stages.tasks import base
 
 class Task(base.ClassificationTask):
     PARAMS = {"share": Float(min=0, max=1, min_open=True, max_open=True), "seed": Int(min=0)}
+    DRAW = None   # name the forget set's draw is derived from (None: the task's; tasks sharing it forget the same rows)
 
     @cached_property
     def _train_forget(self) -> np.ndarray:
         n = len(self.table("train"))
         k = int(round(self.cfg["share"] * n))
-        rng = np.random.default_rng(derive_seed(self.cfg["seed"], self.name, "forget"))
+        rng = np.random.default_rng(derive_seed(self.cfg["seed"], self.DRAW or self.name, "forget"))
         mask = np.zeros(n, bool)
         mask[rng.choice(n, k, replace=False)] = True
         return mask

@@ -8,11 +8,12 @@ from stages.core.config import Bool, Choice, Int, Section
 SECTION = "explainers"
 
 
-def names(params: dict | None = None) -> list[str]:
+def names(params: dict | None = None, section: str = SECTION) -> list[str]:
+    """The explainer list ``explainers`` (or another such list: ``agents.explainers``, a task's ``EXPLAINERS``)."""
     params = config.read_params() if params is None else params
-    out = config.get(params, SECTION)
+    out = config.get(params, section)
     if not isinstance(out, list) or not out or not all(isinstance(n, str) for n in out):
-        raise config.ParamError(f"{SECTION}: expected a non-empty list of explainer names")
+        raise config.ParamError(f"{section}: expected a non-empty list of explainer names")
     return out
 
 
@@ -20,10 +21,10 @@ def get(name: str):
     return registry.find("xai", name, "Explainer", SECTION, f"explainer {name!r}")
 
 
-def metric_suffix(params: dict, name: str) -> str:
+def metric_suffix(params: dict, name: str, section: str = SECTION) -> str:
     """Suffix of explainer ``name``'s heatmap metrics in the reports: none for the first explainer of the list (the
     papers' AS, h-HC, r-HC), else the explainer's own ``metric_suffix`` or ``_<name>``."""
-    if names(params).index(name) == 0:
+    if names(params, section).index(name) == 0:
         return ""
     return get(name).metric_suffix or f"_{name}"
 

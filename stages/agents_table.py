@@ -1,0 +1,93 @@
+"""Stage agents_table: seed 003 Table 2's shape, the multi-agent systems of every task of ``agents.tasks`` side by
+side (MASMU, MASIMU, MALMU, MALIMU: each method of ``agents.methods`` on GRU or LSTM agents), with their Original
+and Retrain, and the published rows beside them.
+
+    python -m stages.agents_table
+
+Reads ``reports/<task>/summary.json`` and ``intervals.json`` of each agents task; writes ``reports/agents/table.md``.
+Every number carries its 95 % interval. Timeliness is the deterministic cost (optimizer steps as a fraction of
+Retrain's); the measured wall times are in ``reports/<task>/timings/summary.md`` (not a DVC output: they vary).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from stages import methods, tasks
+from stages.core import paths
+from stages.core.io import read_json, write_text
+from stages.core.stage import Stage
+from stages.core.tables import fmt_interval
+from stages.metrics import published
+
+SECTION = "agents.tasks"
+COLUMNS = ("MIA", "completeness", "TA", "FA", "cost_steps_vs_retrain")
+
+
+def overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def rows_of(task, names: list[str], root=".") -> list[tuple[str, str, dict, dict]]:
+    """(model, label, values, intervals) per model of the task: Original, Retrain, then each method under its
+    system name."""
+    src = paths.reports(task.name, root)
+    summary, intervals = read_json(src / "summary.json"), read_json(src / "intervals.json")
+    rnn = task.cfg["rnn"].upper()
+    out = []
+    for m in [*paths.REFERENCE_MODELS, *names]:
+        if m not in summary:
+            raise ValueError(f"{src / 'summary.json'}: no model {m!r}; rerun stage agents_report@{task.name}")
+        label = f"{task.system(m)} ({rnn}, {m})" if task.system(m) else f"{m} ({rnn} agents)"
+        out.append((m, label, summary[m], intervals.get(m, {})))
+    return out
+
+
+def reading(rows) -> list[str]:
+    """Per system: does its MIA / completeness interval overlap Retrain's (the gold standard)?"""
+    retrain = next(r for r in rows if r[0] == "retrain")
+    lines = []
+    for m, label, _, iv in rows:
+        if m in paths.REFERENCE_MODELS:
+            continue
+        parts = []
+        for c in ("MIA", "completeness"):
+            a, b = iv.get(c), retrain[3].get(c)
+            if a and b:
+                word = "overlaps" if overlaps((a["lo"], a["hi"]), (b["lo"], b["hi"])) else "is separated from"
+                parts.append(f"its {c} interval {word} Retrain's")
+        lines.append(f"- {label}: " + "; ".join(parts) + ".")
+    return lines
+
+
+def table(task_rows: dict) -> str:
+    lines = ["| system | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
+    for rows in task_rows.values():
+        for _, label, v, iv in rows:
+            cells = [fmt_interval(v.get(c), iv.get(c, {}).get("lo"), iv.get(c, {}).get("hi")) for c in COLUMNS]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    st = Stage("agents_table", __doc__, argv, root=True)
+    task_rows, notes = {}, []
+    for name in tasks.names(st.params, SECTION):
+        task = tasks.get(name, st.params, st.root)
+        rows = rows_of(task, methods.names(st.params, task.METHODS), st.root)
+        task_rows[name] = rows
+        notes += reading(rows)
+    text = "\n".join([
+        "# Multi-agent unlearning (seed 003 Table 2's shape)", "",
+        "Digits (scikit-learn's 8x8, upsampled to 28x28), a random 10 % of the training rows forgotten (the same rows "
+        "for every system). Values with their 95 % interval (two-level bootstrap over training runs and samples). MIA: "
+        "the membership attack, forget rows vs held-out rows (0.5 = cannot tell); completeness: share of test samples "
+        "where the model predicts the Original's class (seed 003 eq. 17); cost_steps_vs_retrain: optimizer steps as a "
+        "fraction of Retrain's (timeliness; measured wall times: reports/<task>/timings/summary.md).", "",
+        table(task_rows), "", "Against Retrain:", "", *notes, "", published.seed003_table2(), ""])
+    out = Path(st.root) / "reports" / "agents" / "table.md"
+    write_text(out, text)
+    st.log.info("wrote %s (%d tasks)", out, len(task_rows))
+
+
+if __name__ == "__main__":
+    main()
