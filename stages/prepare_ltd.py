@@ -143,7 +143,7 @@ def write_split_stats(prepared: Path, out: Path) -> None:
     """Per-split statistics (DVC metrics) and the count histogram (DVC plot) of the prepared data."""
     stats, hist = ltd_stats.compute(prepared)
     write_json(out / "ltd_stats.json", stats)
-    write_csv(out / "ltd_count_hist.csv", hist)
+    write_csv(out / "ltd_count_hist.csv", ltd_stats.wide(hist))  # count, train, val, test
     save_figure(out / "ltd_count_hist.png", ltd_stats.figure(hist))
 
 

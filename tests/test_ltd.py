@@ -152,3 +152,15 @@ def test_prepare_relabels_and_packs(tmp_path):
         if split != "train":
             assert t["file_name"].is_unique  # val/test keep the natural distribution
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_count_histogram_is_wide_one_column_per_split():
+    """DVC draws one line per y column: the long table (count, split, frames) drew a zig-zag across the splits."""
+    from stages.data import ltd_stats
+
+    long = pd.DataFrame({"count": [0, 1, 2, 0, 2, 1], "split": ["train", "train", "train", "val", "val", "test"],
+                         "frames": [5, 7, 1, 2, 3, 4]})
+    w = ltd_stats.wide(long)
+    assert list(w.columns) == ["count", "train", "val", "test"]
+    assert w["count"].tolist() == [0, 1, 2]
+    assert w["train"].tolist() == [5, 7, 1] and w["val"].tolist() == [2, 0, 3] and w["test"].tolist() == [0, 4, 0]

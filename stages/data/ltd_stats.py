@@ -24,7 +24,7 @@ def _mix(t: pd.DataFrame, forget_class: str) -> dict:
 
 
 def compute(prepared_dir=arrays.task_dir("ltd")) -> tuple[dict, pd.DataFrame]:
-    """(metrics dict, count histogram table with columns count, split, frames)."""
+    """(metrics dict, count histogram table with columns count, split, frames; :func:`wide` pivots it)."""
     d = Path(prepared_dir)
     meta = arrays.load_meta("ltd", d.parent)
     report = pd.read_json(d / "prepare_report.json", typ="series").to_dict()
@@ -42,6 +42,14 @@ def compute(prepared_dir=arrays.task_dir("ltd")) -> tuple[dict, pd.DataFrame]:
         }
         hist += [{"count": int(k), "split": split, "frames": int(v)} for k, v in counts.items()]
     return stats, pd.DataFrame(hist)
+
+
+def wide(hist: pd.DataFrame) -> pd.DataFrame:
+    """One row per count, one column of frames per split (train, val, test): the DVC plot draws one line per split."""
+    table = hist.pivot(index="count", columns="split", values="frames").fillna(0).astype(int)
+    table = table.reindex(columns=[s for s in arrays.SPLITS if s in table.columns])
+    table.columns.name = None
+    return table.reset_index()
 
 
 def figure(hist: pd.DataFrame):

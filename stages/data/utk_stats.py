@@ -79,8 +79,8 @@ def compute(prepared_dir=PREPARED) -> dict:
 def figures(prepared_dir=PREPARED, out_dir="reports/data") -> list[Path]:
     """Write utk_age_hist.{csv,png} and utk_forget_groups.{csv,png} into ``out_dir``; return the paths.
 
-    The CSVs have columns age (resp. group, interval), split, count, where split is one of
-    train_before, train_after (augmentation), val, test."""
+    The CSVs have columns age (resp. group, interval), then one column of counts per split: train_before,
+    train_after (augmentation), val, test (DVC plots draw one line per split)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -91,9 +91,8 @@ def figures(prepared_dir=PREPARED, out_dir="reports/data") -> list[Path]:
     ages, groups = age_table(d), group_table(d)
     paths = [out / "utk_age_hist.csv", out / "utk_forget_groups.csv", out / "utk_age_hist.png",
              out / "utk_forget_groups.png"]
-    # long format (one row per age and split), like ltd_count_hist.csv: DVC plots x: age, y: count
-    write_csv(paths[0], ages.melt(id_vars="age", var_name="split", value_name="count"))
-    write_csv(paths[1], groups.melt(id_vars=["group", "interval"], var_name="split", value_name="count"))
+    write_csv(paths[0], ages)
+    write_csv(paths[1], groups)
 
     fig, ax = plt.subplots(1, 3, figsize=(16, 3.8))
     for key, label in (("all_faces", "all faces"), ("subsample", f"subsample ({report['subsample']:.0%})")):

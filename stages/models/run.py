@@ -157,11 +157,18 @@ def train_members(members: list[torch.nn.Module], task, data, recipe: Recipe, de
 
 
 def curves(fits: list[list[dict]]) -> pd.DataFrame:
-    """Per-epoch train loss and validation score, averaged over the members and repeats that ran that epoch."""
+    """The training curve: per logged step (about :data:`stages.models.train.CURVE_POINTS` per run, and every
+    epoch's end) its epoch and mean train loss, and at each epoch's last step the validation score, averaged over the
+    members and repeats that logged that step. Columns step, epoch, train_loss, <val metric> (empty between epoch
+    ends)."""
     flat = [f for run in fits for f in run]
     metric = flat[0].get("val_metric", "val_mae")
-    rows = pd.DataFrame([h for f in flat for h in f["history"]])
-    return rows.groupby("epoch", as_index=False)[["train_loss", metric]].mean().round(6)
+    steps = pd.DataFrame([h for f in flat for h in f["steps_log"]])
+    out = steps.groupby("step", as_index=False).agg(epoch=("epoch", "max"), train_loss=("train_loss", "mean"))
+    val = pd.DataFrame([h for f in flat for h in f["history"]]).groupby("epoch")[metric].mean()
+    last = out.groupby("epoch")["step"].transform("max") == out["step"]
+    out[metric] = np.where(last, out["epoch"].map(val), np.nan)
+    return out.round(6)
 
 
 def predictions(task, runs: list[torch.nn.Module], device) -> pd.DataFrame:

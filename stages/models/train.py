@@ -96,6 +96,7 @@ def make_optimizer(params, r: Recipe):
 
 
 LOSSES = {"mse": nn.functional.mse_loss, "mae": nn.functional.l1_loss}
+CURVE_POINTS = 25  # training-curve points per run (see fit)
 
 
 def inference_copy(model: nn.Module) -> nn.Module:
@@ -173,10 +174,16 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     y_all = torch.as_tensor(y_np.astype(np.float32) if y_np.dtype.kind == "f" else y_np.astype(np.int64))
     f_all = torch.as_tensor(np.array(forget_mask, bool)) if forget_mask is not None else None
     history, best, best_state, best_epoch, bad, steps, seen = [], np.inf, None, 0, 0, 0, 0
+    # the training curve: mean loss of every ``log_every`` steps of an epoch (and of the epoch's last steps): about
+    # CURVE_POINTS points per run however few epochs it has (a 2-epoch fine-tune still draws a curve), at least one
+    # per epoch
+    log_every = min(steps_per_epoch, max(1, recipe.epochs * steps_per_epoch // CURVE_POINTS))
+    step_log = []
     t0 = time.time()
     for epoch in range(1, recipe.epochs + 1):
         perm = torch.randperm(len(x_all), generator=gen)[:per_rank * world][rank::world]
         total, count = 0.0, 0
+        window, window_n, pending = 0.0, 0, []
         for i in range(0, len(perm), recipe.batch_size):
             idx = perm[i:i + recipe.batch_size]
             xb = x_all[idx].to(device, non_blocking=True)
@@ -207,6 +214,11 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             seen += len(idx)
             total += loss.detach() * len(idx)  # stays on the device: no per-step host sync
             count += len(idx)
+            window, window_n = window + loss.detach(), window_n + 1
+            if (i // recipe.batch_size + 1) % log_every == 0 or i + recipe.batch_size >= len(perm):
+                pending.append((steps, window / window_n))
+                window, window_n = 0.0, 0
+        step_log += [{"step": s_, "epoch": epoch, "train_loss": float(v)} for s_, v in pending]  # one sync per epoch
         if world > 1:  # the epoch's loss over every rank's samples, as one process with the global batch logs it
             sums = torch.tensor([float(total), float(count)], dtype=torch.float64, device=device)
             torch.distributed.all_reduce(sums)
@@ -227,5 +239,5 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     if best_state is not None:
         model.load_state_dict(best_state)
     seconds = time.time() - t0
-    return {"history": history, "best_epoch": best_epoch, "best_val": best, "val_metric": val_metric, "steps": steps,
+    return {"history": history, "steps_log": step_log, "best_epoch": best_epoch, "best_val": best, "val_metric": val_metric, "steps": steps,
             "images": seen * world, "seconds": seconds, "images_per_s": seen * world / max(seconds, 1e-9)}
