@@ -102,3 +102,23 @@ def test_init_output_starts_at_the_target_mean():
             m.net.fc.weight.zero_()
         m.init_output(37.5 if head == "sigmoid" else 2.5)
         assert torch.allclose(m(x), torch.full((2,), 37.5 if head == "sigmoid" else 2.5), atol=1e-4)
+
+
+def test_fit_shows_a_progress_bar_only_where_asked(monkeypatch, capsys):
+    """tqdm over the training steps: on with UNLEARN_PROGRESS=1 (stderr), off with 0; the fit itself is unchanged."""
+    from stages.core import progress
+
+    x = (np.arange(40 * 16) % 255).astype(np.uint8).reshape(40, 1, 4, 4)
+    y = np.linspace(0, 1, 40).astype(np.float32)
+    meta = {"mean": [100.0], "std": [50.0]}
+    out = {}
+    for flag in ("1", "0"):
+        monkeypatch.setenv("UNLEARN_PROGRESS", flag)
+        assert progress.enabled() is (flag == "1")
+        torch.manual_seed(0)
+        m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
+        fit(m, x, y, x[:8], y[:8], meta, Recipe(epochs=2, batch_size=8, amp=False), torch.device("cpu"), 0)
+        out[flag] = (capsys.readouterr().err, m[1].weight.detach().clone())
+    assert "fit" in out["1"][0] and "step" in out["1"][0]
+    assert out["0"][0] == ""
+    assert torch.equal(out["1"][1], out["0"][1])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from stages.core import progress
 from stages.core.config import Choice, Float, Int, List, ParamError, Section
 from stages.data.arrays import normalize
 from stages.methods import base
@@ -64,7 +65,7 @@ class Method(base.Method):
         d, task, model = self.ctx.role(role), self.ctx.task, self.ctx.original
         target = task.explain_target(task.table(d.split).iloc[d.rows])
         out = []
-        for i in range(0, len(d.x), batch):
+        for i in progress.bar(range(0, len(d.x), batch), desc=f"IMU attributions ({role})", unit="batch"):
             x = self._images(role, i, i + batch)
             t = None if target is None else torch.tensor(target[i:i + batch], device=x.device)
             if self.source == "lime":

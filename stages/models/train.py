@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stages.core import progress
 from stages.data.arrays import normalize
 
 
@@ -179,6 +180,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     # per epoch
     log_every = min(steps_per_epoch, max(1, recipe.epochs * steps_per_epoch // CURVE_POINTS))
     step_log = []
+    pbar = progress.bar(total=recipe.epochs * steps_per_epoch, desc="fit", unit="step")
     t0 = time.time()
     for epoch in range(1, recipe.epochs + 1):
         perm = torch.randperm(len(x_all), generator=gen)[:per_rank * world][rank::world]
@@ -212,6 +214,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
                 post_step(model)
             steps += 1
             seen += len(idx)
+            pbar.update(1)
             total += loss.detach() * len(idx)  # stays on the device: no per-step host sync
             count += len(idx)
             window, window_n = window + loss.detach(), window_n + 1
@@ -227,6 +230,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
         val_pred = predict(model, val_x, meta, device)
         score = val_score(val_pred, val_y)
         history.append({"epoch": epoch, "train_loss": train_loss, val_metric: score})
+        pbar.set_postfix({"epoch": epoch, "loss": f"{train_loss:.4f}", val_metric: f"{score:.4f}"}, refresh=False)
         if log:
             log.info("epoch %d: train loss %.4f, %s %.4f", epoch, train_loss, val_metric, score)
         if score < best:
@@ -236,6 +240,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             bad += 1
             if recipe.patience and bad >= recipe.patience:
                 break
+    pbar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     seconds = time.time() - t0

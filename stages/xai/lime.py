@@ -47,6 +47,7 @@ import contextlib
 import torch
 from torch import nn
 
+from stages.core import progress
 from stages.core.config import Float, Int, List, ParamError, Section
 from stages.core.io import derive_seed
 from stages.xai import base
@@ -185,7 +186,7 @@ def grid_weights(model: nn.Module, images: torch.Tensor, grid=(4, 4), n_samples:
         p = torch.cat([run(images[s:s + batch_size]) for s in range(0, B, batch_size)])
         if p.shape[1] > 1:
             c = p.argmax(1) if target is None else torch.as_tensor(target, device=device).long().expand(B)
-        for b in range(B):
+        for b in progress.bar(range(B), desc="LIME images", unit="image"):
             if p.shape[1] == 1:
                 f = lambda x: run(x)[:, 0]  # noqa: E731
             else:

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stages.core import progress
 from stages.core.config import Bool, Float, ParamError, Section, Str
 from stages.xai import base
 
@@ -127,7 +128,7 @@ def masked_outputs(model: nn.Module, images: torch.Tensor, grids: torch.Tensor, 
     flat = grids.reshape(B * N, h, w)
     amp, fmt = _amp(images.device, autocast), _memory_format(model)
     outs = None
-    for s in range(0, len(rep), batch_size):
+    for s in progress.bar(range(0, len(rep), batch_size), desc="SIDU masked images", unit="batch"):
         r = rep[s:s + batch_size]
         masks = F.interpolate(flat[r, None].to(images.dtype), size=(H, W), mode="bilinear", align_corners=False)
         x = (images[r // N] * masks).contiguous(memory_format=fmt)
