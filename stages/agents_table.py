@@ -18,23 +18,20 @@ from stages.core.io import read_json, write_text
 from stages.core.stage import Stage
 from stages.core.tables import fmt_interval
 from stages.metrics import published
+from stages.metrics.bootstrap import separated
 
 SECTION = "agents.tasks"
 COLUMNS = ("MIA", "completeness", "TA", "FA", "cost_steps_vs_retrain")
 
 
-def overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    return a[0] <= b[1] and b[0] <= a[1]
-
-
-def rows_of(task, names: list[str], root=".") -> list[tuple[str, str, dict, dict]]:
+def rows_of(task, models: list[str], root=".") -> list[tuple[str, str, dict, dict]]:
     """(model, label, values, intervals) per model of the task: Original, Retrain, then each method under its
     system name."""
     src = paths.reports(task.name, root)
     summary, intervals = read_json(src / "summary.json"), read_json(src / "intervals.json")
     rnn = task.cfg["rnn"].upper()
     out = []
-    for m in [*paths.REFERENCE_MODELS, *names]:
+    for m in models:
         if m not in summary:
             raise ValueError(f"{src / 'summary.json'}: no model {m!r}; rerun stage agents_report@{task.name}")
         label = f"{task.system(m)} ({rnn}, {m})" if task.system(m) else f"{m} ({rnn} agents)"
@@ -53,7 +50,7 @@ def reading(rows) -> list[str]:
         for c in ("MIA", "completeness"):
             a, b = iv.get(c), retrain[3].get(c)
             if a and b:
-                word = "overlaps" if overlaps((a["lo"], a["hi"]), (b["lo"], b["hi"])) else "is separated from"
+                word = "is separated from" if separated((a["lo"], a["hi"]), (b["lo"], b["hi"])) else "overlaps"
                 parts.append(f"its {c} interval {word} Retrain's")
         lines.append(f"- {label}: " + "; ".join(parts) + ".")
     return lines
@@ -73,7 +70,7 @@ def main(argv=None):
     task_rows, notes = {}, []
     for name in tasks.names(st.params, SECTION):
         task = tasks.get(name, st.params, st.root)
-        rows = rows_of(task, methods.names(st.params, task.METHODS), st.root)
+        rows = rows_of(task, methods.task_models(st.params, task), st.root)
         task_rows[name] = rows
         notes += reading(rows)
     text = "\n".join([

@@ -121,7 +121,7 @@ def main(argv=None):
     for key in ("bootstrap_attack", "probe_splits"):
         if cfg[key] > cfg["bootstrap"]:
             raise ValueError(f"evaluate.{key} = {cfg[key]}: at most evaluate.bootstrap ({cfg['bootstrap']})")
-    models = [*paths.REFERENCE_MODELS, *methods.names(st.params, task.METHODS)]
+    models = methods.task_models(st.params, task)
     ev = Evaluation(task, models, cfg, st.glob["repeats"], st.glob["seed"], st.root, st.log)
     out, hists = ev.run()
     write_json(paths.evaluation(task.name, st.root),

@@ -43,7 +43,7 @@ def main(argv=None):
     target = task.explain_target(pd.read_csv(paths.xai_dir(task.name, st.root) / "subset.csv"))
     target = None if target is None else torch.as_tensor(target, device=device)
     n_runs = st.section("explain", xai.explain_schema(st.params))["repeats"]
-    models = [*paths.REFERENCE_MODELS, *methods.names(st.params, task.METHODS)] if a.model == ALL else [a.model]
+    models = methods.task_models(st.params, task) if a.model == ALL else [a.model]
     for name in models:
         runs, _ = load_checkpoint(paths.model(task.name, name, ".pt", st.root), device)
         runs = runs[:n_runs]  # the first explain.repeats runs

@@ -98,7 +98,7 @@ def main(argv=None):
     images = np.load(src / "subset.npy")
     table = pd.read_csv(src / "subset.csv")
     boxes = pd.read_csv(src / "subset_boxes.csv")
-    models = [*paths.REFERENCE_MODELS, *methods.names(st.params, task.METHODS)]
+    models = methods.task_models(st.params, task)
     maps = {}
     for m in models:
         f = paths.heatmaps(task.name, name, m, st.root)

@@ -42,10 +42,6 @@ HC_LEGEND = "share of the heatmap inside the boxes of {classes}; ideal: Retrain'
 COUNTS = ("heatmaps", "degenerate_heatmaps")
 
 
-def model_order(params: dict, task) -> list[str]:
-    return [*paths.REFERENCE_MODELS, *methods.names(params, task.METHODS)]
-
-
 UNIFORM = "uniform"  # explain_report's baseline heatmap (even over the frame): a table row, not a model
 
 
@@ -57,7 +53,7 @@ def load_records(task, params: dict, root=".") -> dict[str, dict[str, dict]]:
         raise FileNotFoundError(f"{f} is missing: run `dvc repro evaluate@{task.name}` first")
     ev = read_json(f)["models"]
     rows = {}
-    for m in model_order(params, task):
+    for m in methods.task_models(params, task):
         if m not in ev:
             raise ValueError(f"{f}: no model {m!r}; rerun stage evaluate@{task.name}")
         rows[m] = dict(ev[m])

@@ -43,16 +43,8 @@ def describe(task) -> dict:
         "task": task.name, "dataset": task.dataset, "request": task.request(), "roles": sizes,
         "forget_rows": rows["forget"].tolist(),
         "dataset_md5": {str(p.relative_to(prepared)): file_md5(p) for p in files},
-        "original_md5": file_md5(original(task, ".pt")),
+        "original_md5": file_md5(task.original_path(".pt")),
     }
-
-
-def original(task, suffix: str):
-    """The Original the task starts from: its own (``Task.OWN_ORIGINAL``, written by stage train --task) or its
-    dataset's."""
-    if task.OWN_ORIGINAL:
-        return paths.model(task.name, "original", suffix, task.root)
-    return paths.dataset_model(task.dataset, suffix, task.root)
 
 
 def write_subset(task, n: int, seed: int, log) -> None:

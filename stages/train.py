@@ -31,10 +31,9 @@ def main(argv=None):
         task = tasks.get(st.args.task, st.params)
         if not task.OWN_ORIGINAL:
             raise SystemExit(f"train: task {task.name} shares its dataset's Original: use --dataset {task.dataset}")
-        owner, model_path = task.name, paths.model(task.name, "original")
     else:
         task = tasks.for_dataset(st.args.dataset, st.params)
-        owner, model_path = st.args.dataset, paths.dataset_model(st.args.dataset)
+    owner, model_path = task.original_owner, task.original_path()
     cfg = run.load_recipe(st.params, task.recipe_key)
     run.set_threads()
     device = run.init_distributed(cfg["gpus"], "stages.train") or st.device()

@@ -4,7 +4,7 @@ The method list is ``unlearn.methods`` in params.yaml (name -> the method's own 
 """
 from __future__ import annotations
 
-from stages.core import config, registry
+from stages.core import config, paths, registry
 
 SECTION = "unlearn.methods"
 
@@ -23,6 +23,11 @@ def names(params: dict | None = None, section: str = SECTION) -> list[str]:
         if n not in every:
             raise config.ParamError(f"{section}: {n!r} is not a method of {SECTION} (known: {', '.join(every)})")
     return picked
+
+
+def task_models(params: dict, task) -> list[str]:
+    """Every model of ``task`` in report order: Original, Retrain, then the methods of its list (``task.METHODS``)."""
+    return [*paths.REFERENCE_MODELS, *names(params, task.METHODS)]
 
 
 def get(name: str):

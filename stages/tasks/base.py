@@ -78,6 +78,13 @@ class Task:
         """Whose Original this task starts from: its own name or its dataset's (paths.timing, paths.curve)."""
         return self.name if self.OWN_ORIGINAL else self.dataset
 
+    def original_path(self, suffix: str = ".pt"):
+        """Where that Original is written: ``models/<task>/original*`` (its own, stage train --task) or
+        ``models/datasets/<dataset>/original*`` (its dataset's, which stage task copies into the task's folder)."""
+        if self.OWN_ORIGINAL:
+            return paths.model(self.name, "original", suffix, self.root)
+        return paths.dataset_model(self.dataset, suffix, self.root)
+
     # ------------------------------------------------------------------ dataset
     @cached_property
     def meta(self) -> dict:
