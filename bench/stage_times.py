@@ -18,7 +18,7 @@ def main(path: str) -> None:
     for line in open(path):
         m = re.match(r"Running stage '(.+)':", line)
         if m:
-            cur = m.group(1)
+            cur = m.group(1).rsplit(":", 1)[-1]  # 'pipelines/unlearn/dvc.yaml:unlearn@ltd-prune' -> 'unlearn@ltd-prune'
             continue
         t = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+)", line)
         if t and cur and cur not in first:

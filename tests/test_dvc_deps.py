@@ -93,7 +93,7 @@ def plugin_modules(cmd: str, params: dict) -> set[str]:
 def stages_of_repo():
     repo = Repo(str(ROOT))
     try:
-        return [(s.addressing, s.cmd, [str(Path(d.def_path)) for d in s.deps if not hasattr(d, "params") or
+        return [(s.name, s.cmd, [str(Path(d.def_path)) for d in s.deps if not hasattr(d, "params") or
                  d.__class__.__name__ != "ParamsDependency"]) for s in repo.index.stages]
     finally:
         repo.close()

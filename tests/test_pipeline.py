@@ -34,7 +34,7 @@ def rerun_set(repo, key: str) -> tuple[set[str], set[str]]:
     affected = set(direct)
     for s in direct:
         affected |= nx.ancestors(graph, s)
-    return {s.addressing for s in direct}, {s.addressing for s in affected}
+    return {s.name for s in direct}, {s.name for s in affected}
 
 
 AGGREGATES = ("report@", "explain_report@", "evaluate@")
@@ -83,7 +83,7 @@ def code_dependents(repo, path: str) -> set[str]:
                 continue
             dep = str(d.def_path).rstrip("/")
             if path == dep or path.startswith(dep + "/"):
-                out.add(s.addressing)
+                out.add(s.name)
     return out
 
 

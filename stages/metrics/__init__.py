@@ -1,0 +1,1 @@
+"""Metrics: prediction metrics, membership attacks, heatmap coverage, bootstrap intervals, cost, published values."""
