@@ -78,7 +78,7 @@ def test_random_request_forgets_the_share_and_validates_on_every_val_row(project
     t = tasks.get("digits_random", project)
     train, val, test = (t.table(s) for s in ("train", "val", "test"))
     f = t.forget_rows(train)
-    assert f.sum() == round(project["tasks"]["digits_random"]["share"] * len(train))
+    assert f.sum() == round(project["classification"]["tasks"]["digits_random"]["share"] * len(train))
     # a subset of the table gets the same mask (rows keep their index)
     sub = train.iloc[::3]
     assert np.array_equal(t.forget_rows(sub), f[::3])
@@ -89,11 +89,12 @@ def test_random_request_forgets_the_share_and_validates_on_every_val_row(project
 
 def test_class_request_forgets_every_row_of_the_class(project):
     t = tasks.get("digits_class", project)
-    k = project["tasks"]["digits_class"]["forget_class"]
+    k = project["classification"]["tasks"]["digits_class"]["forget_class"]
     assert np.all(t.role("forget").y == k) and not np.any(t.role("retain").y == k)
     assert np.all(t.role("heldout_like_forget").y == k) and not np.any(t.role("val").y == k)
-    bad = {**project, "tasks": {**project["tasks"], "digits_class": {"dataset": "digits", "forget_class": 10}}}
-    with pytest.raises(ParamError, match=r"tasks.digits_class.forget_class = 10"):
+    bad = {**project, "classification": {"tasks": {**project["classification"]["tasks"],
+                                                   "digits_class": {"dataset": "digits", "forget_class": 10}}}}
+    with pytest.raises(ParamError, match=r"classification\.tasks\.digits_class\.forget_class = 10"):
         tasks.get("digits_class", bad).forget_rows(t.table("train"))
 
 
@@ -183,7 +184,7 @@ def test_imu_stage_is_deterministic_and_not_the_finetune(project, task):
     from stages import task as task_stage
     from stages import train, unlearn
 
-    dataset = project["tasks"][task]["dataset"]
+    dataset = tasks.get(task, project).dataset
     train.main(["--dataset", dataset])
     task_stage.main(["--task", task])
     md5 = lambda f: hashlib.md5(open(f, "rb").read()).hexdigest()  # noqa: E731

@@ -75,7 +75,7 @@ def plugin_modules(cmd: str, params: dict) -> set[str]:
         if t.EVALUATION and re.search(r"stages\.(evaluate)\b", cmd):
             out.add(f"stages.metrics.families.{t.EVALUATION}")
     if "dataset" in args:  # the Original is defined by the dataset's first task
-        out |= {f"stages.tasks.{n}" for n, c in params["tasks"].items() if c["dataset"] == args["dataset"]}
+        out |= {f"stages.tasks.{tasks.for_dataset(args['dataset'], params).name}"}
     if "method" in args:
         out.add(f"stages.methods.{args['method']}")
     if "explainer" in args:

@@ -37,33 +37,51 @@ def rerun_set(repo, key: str) -> tuple[set[str], set[str]]:
     return {s.name for s in direct}, {s.name for s in affected}
 
 
-AGGREGATES = ("report@", "explain_report@", "evaluate@")
-TASKS = list(yaml.safe_load((ROOT / "params.yaml").read_text())["tasks"])  # per-task stages that read every model
+PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
+# the tracks that run every method: their stage-name prefix and their tasks
+TRACKS = {"": list(PARAMS["tasks"]), "classification_": list(PARAMS["classification"]["tasks"])}
+# per-task stages that read every model (the classification track explains every model of a task in one stage)
+AGGREGATES = ("report@", "explain_report@", "evaluate@", "classification_explain@")
+
+
+def base(name: str) -> str:
+    """The stage name without its track prefix (classification_unlearn@... -> unlearn@...)."""
+    return name.removeprefix("classification_")
+
+
+def aggregate(name: str) -> bool:
+    return name.startswith(AGGREGATES) or base(name).startswith(AGGREGATES)
+
+
+def unlearn_stages(method: str) -> set[str]:
+    return {f"{pre}unlearn@{t}-{method}" for pre, ts in TRACKS.items() for t in ts}
 
 
 def test_sigma_reruns_only_the_confuse_chain(repo):
     direct, affected = rerun_set(repo, "unlearn.methods.confuse.sigma")
-    assert direct == {f"unlearn@{t}-confuse" for t in TASKS} | {
-        s for s in affected if s.startswith(AGGREGATES)}
-    assert all("confuse" in s or s.startswith(AGGREGATES) for s in affected), affected
-    assert {"explain@ltd-confuse-sidu", "evaluate@utk", "report@ltd", "explain_report@utk-sidu"} <= affected
-    assert not any(s.startswith(("train@", "task@", "retrain@", "prepare", "synth")) or "finetune" in s
+    assert direct == unlearn_stages("confuse") | {s for s in affected if aggregate(s)}
+    assert all("confuse" in s or aggregate(s) for s in affected), affected
+    assert {"explain@ltd-confuse-sidu", "evaluate@utk", "report@ltd", "explain_report@utk-sidu",
+            "classification_unlearn@digits_class-confuse", "classification_explain@digits_class-sidu",
+            "classification_report@digits_random"} <= affected
+    assert not any(base(s).startswith(("train@", "task@", "retrain@", "prepare", "synth")) or "finetune" in s
                    for s in affected)
 
 
 def test_method_settings_stay_with_their_method(repo):
     direct, affected = rerun_set(repo, "unlearn.methods.prune.amount")
-    assert {s for s in direct if s.startswith("unlearn@")} == {f"unlearn@{t}-prune" for t in TASKS}
-    assert all("prune" in s or s.startswith(AGGREGATES) for s in affected), affected
+    assert {s for s in direct if "unlearn@" in s} == unlearn_stages("prune")
+    assert all("prune" in s or aggregate(s) for s in affected), affected
 
 
 def test_task_recipe_changes_stay_in_their_task(repo):
-    import yaml
-
-    names = list(yaml.safe_load(open(ROOT / "params.yaml"))["unlearn"]["methods"])
+    names = list(PARAMS["unlearn"]["methods"])
     direct, affected = rerun_set(repo, "unlearn.utk.lr")
     assert direct == {f"unlearn@utk-{m}" for m in names}
     assert not any("ltd" in s for s in affected)
+    direct, affected = rerun_set(repo, "unlearn.digits_class.lr")
+    assert direct == {f"classification_unlearn@digits_class-{m}" for m in names}
+    assert not any("digits_random" in s or "ltd" in s for s in affected)
 
 
 def test_data_root_and_training_params(repo):
@@ -72,6 +90,9 @@ def test_data_root_and_training_params(repo):
     direct, affected = rerun_set(repo, "train.utk.epochs")
     assert direct == {"train@utk", "task@utk", "retrain@utk"}
     assert "unlearn@utk-confuse" in affected and not any("ltd" in s for s in affected)
+    direct, affected = rerun_set(repo, "train.digits.epochs")  # one Original shared by both digits tasks
+    assert direct == {"train@digits", *(f"classification_{s}@{t}" for s in ("task", "retrain")
+                                        for t in TRACKS["classification_"])}
 
 
 def code_dependents(repo, path: str) -> set[str]:
@@ -93,6 +114,6 @@ def code_dependents(repo, path: str) -> set[str]:
 def test_report_and_metric_code_never_reruns_training(repo, path):
     users = code_dependents(repo, path)
     assert users, path
-    assert not any(s.startswith(("train@", "task@", "retrain@", "prepare", "synth")) for s in users), users
+    assert not any(base(s).startswith(("train@", "task@", "retrain@", "prepare", "synth")) for s in users), users
     if "methods" not in path:
-        assert not any(s.startswith("unlearn@") for s in users), users
+        assert not any(base(s).startswith("unlearn@") for s in users), users

@@ -97,11 +97,12 @@ def make_project(root: Path, params_over: dict | None = None) -> Path:
     params["device"] = "cpu"
     for ds in ("ltd", "utk", "digits"):
         params["train"][ds].update(epochs=2, batch_size=16, ensemble=1, patience=0, amp=False)
-    for task in params["tasks"]:
+    listed = [*params["tasks"], *params["classification"]["tasks"]]  # the tracks running every method
+    for task in listed:
         params["unlearn"][task].update(epochs=1, batch_size=16)
     params["unlearn"]["methods"]["imu"].update(n_samples=8)
-    params["explain"].update(n_images={t: 6 for t in params["tasks"]}, n_figure=3, batch_size=256, repeats=2)
-    params["explain"]["sidu"]["threshold"] = {t: 0.15 for t in params["tasks"]}  # tiny models: low activations
+    params["explain"].update(n_images={t: 6 for t in listed}, n_figure=3, batch_size=256, repeats=2)
+    params["explain"]["sidu"]["threshold"] = {t: 0.15 for t in listed}  # tiny models: low activations
     params["evaluate"].update(mia_splits=2, hist_bins=5, bootstrap=20, bootstrap_attack=10, probe_splits=2)
     for key, value in (params_over or {}).items():
         node = params

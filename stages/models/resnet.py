@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models import resnet
-from torchvision.models.resnet import BasicBlock, ResNet
 
-ARCHS = {
-    # resnet10 is torchvision's ResNet with one BasicBlock per stage: the quick CPU profile's network.
-    "resnet10": lambda: ResNet(BasicBlock, [1, 1, 1, 1]),
-    "resnet18": resnet.resnet18,
-    "resnet34": resnet.resnet34,
-    "resnet50": resnet.resnet50,
-}
+# resnet10 is torchvision's ResNet with one BasicBlock per stage: the quick CPU profile's network.
+ARCHS = ("resnet10", "resnet18", "resnet34", "resnet50")
 BLOCKS = {"resnet10": [1, 1, 1, 1], "resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3]}  # BasicBlock stages
 STEMS = ("imagenet", "small")
 
 
-def trunk(arch: str, stem: str = "imagenet", width: int = 64) -> ResNet:
+def torchvision_resnet():
+    """torchvision's resnet module, imported on first use: importing torchvision costs ~2 s of every stage's start-up
+    (its ops import torch._dynamo), which the stages that never build a ResNet (the multi-agent track's) skip."""
+    from torchvision.models import resnet
+
+    return resnet
+
+
+def trunk(arch: str, stem: str = "imagenet", width: int = 64) -> nn.Module:
     """A torchvision ResNet. ``stem``: ``imagenet`` (7x7 stride-2 conv and a stride-2 max-pool: total stride 32) or
     ``small`` (3x3 stride-1 conv, no max-pool: total stride 8, so ``layer4`` keeps a 9x12 grid of a 72x96 input,
     6x6 of a 48x48 face, fine enough for SIDU to localise a person). ``width``: channels of layer1 (64 in
@@ -31,13 +32,14 @@ def trunk(arch: str, stem: str = "imagenet", width: int = 64) -> ResNet:
         raise ValueError(f"unknown arch {arch!r} (known: {', '.join(ARCHS)})")
     if stem not in STEMS:
         raise ValueError(f"unknown stem {stem!r} (known: {', '.join(STEMS)})")
+    tv = torchvision_resnet()
     if stem == "imagenet" and width == 64:
-        return ARCHS[arch]()
+        return tv.ResNet(tv.BasicBlock, BLOCKS[arch]) if arch == "resnet10" else getattr(tv, arch)()
     if arch not in BLOCKS:
         raise ValueError(f"arch {arch!r} supports only stem imagenet and width 64 (small stems and other widths: "
                          f"{', '.join(BLOCKS)})")
     layers = BLOCKS[arch]
-    net = ResNet(BasicBlock, layers)
+    net = tv.ResNet(tv.BasicBlock, layers)
     net.inplanes, net.dilation = width, 1
     if stem == "small":
         net.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
@@ -45,10 +47,10 @@ def trunk(arch: str, stem: str = "imagenet", width: int = 64) -> ResNet:
     else:
         net.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
     net.bn1 = nn.BatchNorm2d(width)
-    net.layer1 = net._make_layer(BasicBlock, width, layers[0])
-    net.layer2 = net._make_layer(BasicBlock, 2 * width, layers[1], stride=2)
-    net.layer3 = net._make_layer(BasicBlock, 4 * width, layers[2], stride=2)
-    net.layer4 = net._make_layer(BasicBlock, 8 * width, layers[3], stride=2)
+    net.layer1 = net._make_layer(tv.BasicBlock, width, layers[0])
+    net.layer2 = net._make_layer(tv.BasicBlock, 2 * width, layers[1], stride=2)
+    net.layer3 = net._make_layer(tv.BasicBlock, 4 * width, layers[2], stride=2)
+    net.layer4 = net._make_layer(tv.BasicBlock, 8 * width, layers[3], stride=2)
     net.fc = nn.Linear(8 * width, 1000)
     for m in net.modules():  # torchvision's initialisation
         if isinstance(m, nn.Conv2d):

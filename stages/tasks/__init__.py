@@ -3,10 +3,12 @@
 Each task is a module ``stages/tasks/<name>.py`` defining ``class Task`` (see :mod:`stages.tasks.base`);
 ``tasks.<name>`` in params.yaml names the dataset it reads (and the task's own keys, if it has any).
 
-Two task lists (``SECTIONS``), each iterated by its own stages in dvc.yaml: ``tasks`` (the main pipeline: every
-method of ``unlearn.methods``, every explainer of ``explainers``) and ``agents.tasks`` (seed 003's multi-agent
-classifier: its own Original per task and the methods and explainers of ``agents.methods`` / ``agents.explainers``;
-the task plugin says which lists apply to it: ``Task.SECTION``, ``METHODS``, ``EXPLAINERS``).
+Three task lists (``SECTIONS``), each iterated by its own stages in dvc.yaml: ``tasks`` (the main track: every
+method of ``unlearn.methods``, every explainer of ``explainers``, one explain stage per model),
+``classification.tasks`` (the same methods and explainers, every model of a task explained in one stage) and
+``agents.tasks`` (seed 003's multi-agent classifier: its own Original per task and the methods and explainers of
+``agents.methods`` / ``agents.explainers``). The task plugin says which lists apply to it: ``Task.SECTION``,
+``METHODS``, ``EXPLAINERS``.
 """
 from __future__ import annotations
 
@@ -14,12 +16,16 @@ from stages.core import config, registry
 from stages.core.config import Str
 
 SECTION = "tasks"
-SECTIONS = (SECTION, "agents.tasks")
+SECTIONS = (SECTION, "classification.tasks", "agents.tasks")
 
 
 def names(params: dict | None = None, section: str = SECTION) -> list[str]:
     """The tasks of one list (default: the main pipeline's ``tasks:``)."""
     params = config.read_params() if params is None else params
+    if section == "classification.tasks":  # the track's section holds its task list only
+        extra = sorted(set(config.get(params, "classification")) - {"tasks"})
+        if extra:
+            raise config.ParamError(f"classification.{extra[0]}: unknown key (the section holds its task list, tasks)")
     return registry.mapping_names(params, section, "task name -> {dataset: ...}")
 
 
@@ -60,10 +66,13 @@ def get(name: str, params: dict | None = None, root="."):
 
 
 def for_dataset(dataset: str, params: dict | None = None, root="."):
-    """The first task of the list that reads ``dataset``: it defines what the dataset's Original learns
-    (every task of a dataset shares that Original, so they agree on it)."""
+    """The first task (lists in ``SECTIONS`` order) that reads ``dataset`` and shares the dataset's Original: it
+    defines what that Original learns (every such task of a dataset shares it, so they agree on it). Tasks that
+    train their own Original (``OWN_ORIGINAL``) do not count."""
     params = config.read_params() if params is None else params
-    for name in names(params):
-        if config.get(params, f"{SECTION}.{name}").get("dataset") == dataset:
-            return get(name, params, root)
-    raise config.ParamError(f"data.{dataset}: no task in the task list reads this dataset")
+    for section in SECTIONS:
+        for name in names(params, section):
+            if (config.get(params, f"{section}.{name}").get("dataset") == dataset
+                    and not task_class(name).OWN_ORIGINAL):
+                return get(name, params, root)
+    raise config.ParamError(f"data.{dataset}: no task of the task lists reads this dataset and shares its Original")

@@ -14,12 +14,13 @@ from stages.tasks import base
 
 class Task(base.ClassificationTask):
     PARAMS = {"forget_class": Int(min=0)}
+    SECTION = "classification.tasks"   # the classification track: every model of the task explained in one stage
 
     @property
     def forget_class(self) -> int:
         k = self.cfg["forget_class"]
         if k >= self.classes:
-            raise ParamError(f"tasks.{self.name}.forget_class = {k}: the dataset has {self.classes} classes")
+            raise ParamError(f"{self.SECTION}.{self.name}.forget_class = {k}: the dataset has {self.classes} classes")
         return k
 
     def forget_rows(self, table):
