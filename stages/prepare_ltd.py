@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stages.core import config, paths
+from stages.core import config, paths, progress
 from stages.core.config import Choice, Float, Int, List, Section, Str
 from stages.data import arrays, ltd, ltd_stats, splits
 from stages.core.io import atomic_dir, save_figure, setup_logging, write_csv, write_json, write_npy
@@ -46,7 +46,8 @@ def prepare(cfg: dict, out: Path) -> dict:
     _check_splits(frames, splits.split_clips(frames, ratios), cfg)  # early: before decoding every image
 
     names = list(frames["file_name"])
-    images, problems = ltd.read_frames(cfg["root"], names, tuple(cfg["image_size"]), frame_hw=frame_hw)
+    images, problems = ltd.read_frames(cfg["root"], names, tuple(cfg["image_size"]), frame_hw=frame_hw,
+                                       progress=progress.enabled())
     wrong = [(n, p[1]) for n, p in zip(names, problems) if p and p[0] == "wrong_size"]
     if wrong and cfg["on_error"] == "raise":
         raise ltd.FrameSizeError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from stages.core import paths
+from stages.core import paths, progress
 from stages.core.io import write_json
 from stages.data import utk_stats, utkface
 from stages.core.stage import Stage
@@ -20,7 +20,7 @@ def main(argv=None) -> None:
     args, log = st.args, st.log
     cfg = utkface.load_params(st.params)
     t0 = time.perf_counter()
-    r = utkface.prepare(cfg, args.out)
+    r = utkface.prepare(cfg, args.out, progress.enabled())
     log.info("%d files: %d faces, %d non-image, %d malformed names (kept), %d bad names, %d unreadable, "
              "%d too small", r["files_seen"], r["faces"], r["non_image"]["count"], r["malformed_names"]["count"],
              r["bad_names"]["count"], r["unreadable"]["count"], r["too_small"]["count"])

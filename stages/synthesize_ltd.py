@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from stages.core import config
+from stages.core import config, progress
 from stages.core.config import Float, Int, ParamError, Str
 from stages.data.synth_ltd import SynthConfig, parse_day, summary_line, write_dataset
 from stages.core.stage import Stage
@@ -49,7 +49,7 @@ def main(argv=None) -> None:
     log = st.log
     cfg = load_config(st.params)
     start = time.perf_counter()
-    stats = write_dataset(cfg)
+    stats = write_dataset(cfg, progress.enabled())
     log.info("%s: %s (%.1f s)", cfg.out, summary_line(stats), time.perf_counter() - start)
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import time
 
-from stages.data import synth_utk
+from stages.core import progress
 from stages.core.stage import Stage
+from stages.data import synth_utk
 
 
 def main(argv=None) -> None:
@@ -12,7 +13,7 @@ def main(argv=None) -> None:
     log = st.log
     cfg = st.section("data.utk.synth", synth_utk.SCHEMA)
     t0 = time.perf_counter()
-    synth_utk.synthesize(cfg["out"], cfg["n_faces"], cfg["seed"])
+    synth_utk.synthesize(cfg["out"], cfg["n_faces"], cfg["seed"], progress.enabled())
     log.info("done in %.1f s", time.perf_counter() - t0)
 
 

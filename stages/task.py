@@ -7,7 +7,7 @@ role (an empty or too small role stops here, naming it), the training rows of th
 every file of the prepared dataset and of the Original it uses. Every later stage of the task depends on this
 file, so a change to the dataset or the Original reaches them even though their paths name only the task.
 Copies ``models/datasets/<dataset>/original.*`` to ``models/<task>/original.*`` (a task with its own Original, such
-as the multi-agent tasks, already has it there: stage train --task).
+as the multi-agent tasks, already has it there: stage train --task; with ``--skip-original`` stage task_models does).
 
 Also writes the task's fixed, deterministic explanation subset of its test split to ``data/xai/<task>/``:
 ``subset.npy`` (the chosen uint8 images), ``subset.csv`` (``test_row`` = index in the test split, then the test
@@ -47,6 +47,13 @@ def describe(task) -> dict:
     }
 
 
+def copy_original(task, root=".") -> None:
+    """``models/datasets/<dataset>/original.*`` -> ``models/<task>/original.*`` (nothing for a task that trains its own
+    Original: stage train --task writes it there)."""
+    for suffix in () if task.OWN_ORIGINAL else (".pt", ".json", "_preds.csv", "_features.npy"):
+        copy_file(paths.dataset_model(task.dataset, suffix, root), paths.model(task.name, "original", suffix, root))
+
+
 def write_subset(task, n: int, seed: int, log) -> None:
     rows = task.select_subset(n, seed)
     if len(rows) == 0:
@@ -64,11 +71,13 @@ def write_subset(task, n: int, seed: int, log) -> None:
 
 
 def main(argv=None):
-    st = Stage("task", __doc__, argv, root=True, task=dict(required=True, help="a task of tasks: in params.yaml"))
+    st = Stage("task", __doc__, argv, root=True, task=dict(required=True, help="a task of tasks: in params.yaml"),
+               skip_original=dict(action="store_true", help="do not copy the Original (the classification track: "
+                                  "stage classification_models copies it with the task's other models)"))
     task = tasks.get(st.args.task, st.params, st.root)
     info = describe(task)
-    for suffix in () if task.OWN_ORIGINAL else (".pt", ".json", "_preds.csv", "_features.npy"):
-        copy_file(paths.dataset_model(task.dataset, suffix, st.root), paths.model(task.name, "original", suffix, st.root))
+    if not st.args.skip_original:
+        copy_original(task, st.root)
     write_json(paths.task_json(task.name, st.root), info)
     write_subset(task, xai.n_images(st.params, task.name), st.glob["seed"], st.log)
     st.log.info("%s on %s: %s, roles %s", task.name, task.dataset, info["request"], info["roles"])

@@ -195,3 +195,35 @@ def test_imu_stage_is_deterministic_and_not_the_finetune(project, task):
     assert runs[0] == runs[1]
     unlearn.main(["--task", task, "--method", "finetune"])
     assert md5(f"models/{task}/finetune_preds.csv") != runs[0]
+
+
+def test_task_models_writes_what_the_separate_stages_write(tmp_path, monkeypatch):
+    """Stage classification_models (python -m stages.task_models): the Original's copy, Retrain and every method of
+    the task in one process write the same bytes as stage task (its copy), stage retrain and one unlearn stage per
+    method; the classification track's task stage (--skip-original) leaves models/<task>/ to it."""
+    import shutil
+    from pathlib import Path
+
+    from stages import retrain, task_models, train, unlearn
+    from stages import task as task_stage
+    from stages.core import config
+
+    monkeypatch.chdir(tmp_path)
+    names = ["finetune", "confuse"]
+    params_file = tiny.make_project(tmp_path, {"unlearn.methods": {"finetune": {}, "confuse": {"sigma": 0.05}}})
+    monkeypatch.setattr(config, "PARAMS_FILE", str(params_file))
+    train.main(["--dataset", "digits"])
+    task_stage.main(["--task", "digits_class", "--skip-original"])
+    assert not Path("models/digits_class").exists()
+    task_models.main(["--task", "digits_class"])
+    together = {p.name: p.read_bytes() for p in Path("models/digits_class").iterdir()}
+    assert set(together) == {f"{m}{s}" for m in ["original", "retrain", *names]
+                             for s in (".pt", ".json", "_preds.csv", "_features.npy")}
+    shutil.rmtree("models/digits_class")
+    task_stage.main(["--task", "digits_class"])
+    retrain.main(["--task", "digits_class"])
+    for m in names:
+        unlearn.main(["--task", "digits_class", "--method", m])
+    apart = {p.name: p.read_bytes() for p in Path("models/digits_class").iterdir()}
+    assert set(apart) == set(together)
+    assert [n for n in sorted(together) if together[n] != apart[n]] == []

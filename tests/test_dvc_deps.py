@@ -78,6 +78,10 @@ def plugin_modules(cmd: str, params: dict) -> set[str]:
         out |= {f"stages.tasks.{tasks.for_dataset(args['dataset'], params).name}"}
     if "method" in args:
         out.add(f"stages.methods.{args['method']}")
+    if re.search(r"stages\.task_models\b", cmd):  # every method of the task's list
+        from stages import methods
+
+        out |= {f"stages.methods.{m}" for m in methods.names(params, tasks.task_class(args["task"]).METHODS)}
     if "explainer" in args:
         out.add(f"stages.xai.{args['explainer']}")
     if re.search(r"stages\.(explain_report|report)\b", cmd):  # every explainer's class (its metric names)

@@ -18,7 +18,7 @@ class Stage:
         p = argparse.ArgumentParser(prog=f"python -m stages.{name}", description=doc,
                                     formatter_class=argparse.RawDescriptionHelpFormatter)
         for flag, kw in arguments.items():
-            p.add_argument(f"--{flag}", **kw)
+            p.add_argument(f"--{flag.replace('_', '-')}", **kw)
         if root:
             p.add_argument("--root", default=".", help="project root holding data/, models/ and reports/")
         self.args = p.parse_args(argv)
