@@ -112,7 +112,8 @@ def main(argv=None):
     metrics = heatmap_metrics(maps, names, boxes, task.coverage_classes(), Explainer.signed, n_boot,
                               derive_seed(st.glob["seed"], task.name, name, "bootstrap"), st.log)
     write_json(paths.xai_metrics(task.name, name, st.root),
-               {"explainer": name, "signed": Explainer.signed, "suffix": Explainer.metric_suffix, "models": metrics})
+               {"explainer": name, "signed": Explainer.signed, "suffix": Explainer.metric_suffix,
+                "runs": min(cfg["repeats"], st.glob["repeats"]), "models": metrics})
 
     n = min(cfg["n_figure"], len(images))
     labels = task.display_labels(table.iloc[:n])

@@ -232,6 +232,19 @@ def hist_figure(task, models: list[str], root="."):
     return fig
 
 
+def explained_runs(task, params: dict, repeats: int, root=".") -> str:
+    """A sentence for the table's header when the heatmap metrics come from fewer runs than the rest
+    (``explain.repeats`` < ``repeats``): their intervals then span the explained runs and images only."""
+    out = []
+    for name in xai.names(params, task.EXPLAINERS):
+        runs = read_json(paths.xai_metrics(task.name, name, root)).get("runs", repeats)
+        if runs < repeats:
+            out.append(f" Heatmap metrics of {name}: the first {runs} of the {repeats} runs are explained "
+                       f"(explain.repeats), so their intervals span {'that run' if runs == 1 else 'those runs'} "
+                       "and the explained images.")
+    return "".join(out)
+
+
 def main(argv=None):
     st = Stage("report", __doc__, argv, root=True, task=dict(required=True))
     task = tasks.get(st.args.task, st.params, st.root)
@@ -249,7 +262,7 @@ def main(argv=None):
         f"[95 % interval: two-level bootstrap over runs and evaluation samples, {ev['bootstrap']['bootstrap']} "
         f"replicates, {ev['bootstrap']['bootstrap_attack']} for the attacks; probe: "
         f"{ev['bootstrap']['probe_splits']} random halves of the {ev['probe']['samples']} held-out samples]. "
-        "Per run values: evaluation.json and xai/.",
+        "Per run values: evaluation.json and xai/." + explained_runs(task, st.params, ev["repeats"], st.root),
         "## Our results", table(shown, cols),
         f"Row {UNIFORM}: a heatmap spread evenly over the frame (the heatmap metrics' no-preference baseline).",
         "## Reading", "\n".join(reading(task, records, cols)),

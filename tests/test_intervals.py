@@ -214,3 +214,22 @@ def test_evaluate_settings_are_validated(tmp_path, monkeypatch):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     with pytest.raises(config.ParamError, match="evaluate.bootstrap"):
         evaluate.main(["--task", "ltd", "--root", str(tmp_path)])
+
+
+def test_the_table_says_when_heatmaps_come_from_fewer_runs(tmp_path):
+    """explain.repeats < repeats: the report's header names the explainer and the runs its heatmap intervals span."""
+    import json
+
+    from stages import tasks
+    from stages.core import config
+    from stages.report import explained_runs
+
+    params = config.read_params()
+    task = tasks.get("ltd", params)
+    xai_dir = tmp_path / "reports" / "ltd" / "xai"
+    xai_dir.mkdir(parents=True)
+    (xai_dir / "sidu.json").write_text(json.dumps({"explainer": "sidu", "runs": 1, "models": {}}))
+    text = explained_runs(task, params, 2, tmp_path)
+    assert "Heatmap metrics of sidu: the first 1 of the 2 runs" in text and "that run" in text
+    (xai_dir / "sidu.json").write_text(json.dumps({"explainer": "sidu", "runs": 2, "models": {}}))
+    assert explained_runs(task, params, 2, tmp_path) == ""
