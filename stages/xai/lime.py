@@ -42,7 +42,6 @@ the model's device; one small sklearn fit per image on the host.
 """
 from __future__ import annotations
 
-import contextlib
 
 import torch
 from torch import nn
@@ -53,48 +52,6 @@ from stages.core.io import derive_seed
 from stages.xai import base
 
 KERNEL_WIDTH = 0.25  # the reference LIME image explainer's kernel width (cosine distance on the on/off vector)
-AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-# Model plumbing, as in sidu.py (not imported from there: an explain stage's code deps are base.py and its own module)
-def _device(model: nn.Module) -> torch.device:
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
-
-
-def _memory_format(model: nn.Module):
-    """channels_last when the caller converted the model to it (then the perturbed inputs follow)."""
-    for p in model.parameters():
-        if p.dim() == 4 and not p.is_contiguous() and p.is_contiguous(memory_format=torch.channels_last):
-            return torch.channels_last
-    return torch.contiguous_format
-
-
-def _amp(device: torch.device, autocast: str | None):
-    if autocast not in (None, *AUTOCAST):
-        raise ValueError(f"autocast = {autocast!r}: must be one of {', '.join(AUTOCAST)}")
-    dtype = AUTOCAST.get(autocast or "none")
-    if dtype is None or device.type != "cuda":  # CUDA only: elsewhere float32
-        return contextlib.nullcontext()
-    return torch.autocast(device_type="cuda", dtype=dtype)
-
-
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module):
-    """Put every submodule in eval mode; restore each submodule's own mode afterwards."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
-
-
-def _outputs(y: torch.Tensor) -> torch.Tensor:
-    """Model output -> float32 (B, K): K = 1 for a scalar (regression) output."""
-    y = y.float()
-    return y.reshape(len(y), -1) if y.dim() <= 2 else y.flatten(1)
 
 
 def _grid(grid) -> tuple[int, int]:
@@ -162,11 +119,11 @@ def grid_weights(model: nn.Module, images: torch.Tensor, grid=(4, 4), n_samples:
     if n_samples < 1 or not 0 < keep < 1 or batch_size < 1:
         raise ValueError(f"n_samples = {n_samples}, keep = {keep}, batch_size = {batch_size}: need n_samples >= 1, "
                          "0 < keep < 1, batch_size >= 1")
-    device = _device(model)
+    device = base.model_device(model)
     images = images.to(device, torch.float32)
     B, C, H, W = images.shape
     mask = cell_index(H, W, (rows, cols)).to(device)[None, None]  # (1, 1, H, W): broadcast over channels
-    amp, fmt = _amp(device, autocast), _memory_format(model)
+    amp, fmt = base.amp(device, autocast), base.memory_format(model)
     z = _masks(n_samples, n_cells, keep, seed).to(device)
 
     def perturb(original, **kw):  # a generator function: Captum draws the samples from it in order
@@ -178,11 +135,11 @@ def grid_weights(model: nn.Module, images: torch.Tensor, grid=(4, 4), n_samples:
 
     def run(x):
         with amp:
-            return _outputs(model(x.contiguous(memory_format=fmt)))
+            return base.outputs(model(x.contiguous(memory_format=fmt)))
 
     out = torch.empty(B, n_cells)
     cuda = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda), torch.no_grad(), _eval_mode(model):
+    with torch.random.fork_rng(devices=cuda), torch.no_grad(), base.eval_mode(model):
         p = torch.cat([run(images[s:s + batch_size]) for s in range(0, B, batch_size)])
         if p.shape[1] > 1:
             c = p.argmax(1) if target is None else torch.as_tensor(target, device=device).long().expand(B)

@@ -22,7 +22,6 @@ output (sorting) and a chunked ``torch.cdist`` for probability vectors.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 
 import torch
@@ -34,48 +33,7 @@ from stages.core.config import Bool, Float, ParamError, Section, Str
 from stages.xai import base
 
 EPS = 1e-13  # min-max normalisation epsilon of the reference code
-AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _WORD = 62  # bits packed per int64 word when de-duplicating grids (stays clear of the sign bit)
-
-
-def _device(model: nn.Module) -> torch.device:
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
-
-
-def _memory_format(model: nn.Module):
-    """channels_last when the caller converted the model to it (then the masked inputs follow)."""
-    for p in model.parameters():
-        if p.dim() == 4 and not p.is_contiguous() and p.is_contiguous(memory_format=torch.channels_last):
-            return torch.channels_last
-    return torch.contiguous_format
-
-
-def _amp(device: torch.device, autocast: str | None):
-    if autocast not in (None, *AUTOCAST):
-        raise ValueError(f"autocast = {autocast!r}: must be one of {', '.join(AUTOCAST)}")
-    dtype = AUTOCAST.get(autocast or "none")
-    if dtype is None or device.type != "cuda":  # CUDA only: elsewhere float32
-        return contextlib.nullcontext()
-    return torch.autocast(device_type="cuda", dtype=dtype)
-
-
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module):
-    """Put every submodule in eval mode; restore each submodule's own mode afterwards."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
-
-
-def _outputs(y: torch.Tensor) -> torch.Tensor:
-    """Model output -> float32 (B, K): K = 1 for a scalar (regression) output."""
-    y = y.float()
-    return y.reshape(len(y), -1) if y.dim() <= 2 else y.flatten(1)
 
 
 def feature_grids(model: nn.Module, images: torch.Tensor, layer: nn.Module, threshold: float,
@@ -87,7 +45,7 @@ def feature_grids(model: nn.Module, images: torch.Tensor, layer: nn.Module, thre
     maps: list[torch.Tensor] = []
     handle = layer.register_forward_hook(lambda mod, inp, out: maps.append(out > threshold))
     try:
-        outs = [_outputs(model(images[s:s + batch_size])) for s in range(0, len(images), batch_size)]
+        outs = [base.outputs(model(images[s:s + batch_size])) for s in range(0, len(images), batch_size)]
     finally:
         handle.remove()
     if len(maps) != len(outs):
@@ -126,14 +84,14 @@ def masked_outputs(model: nn.Module, images: torch.Tensor, grids: torch.Tensor, 
     H, W = images.shape[-2:]
     rep, inverse = _unique_jobs(grids, dedup)
     flat = grids.reshape(B * N, h, w)
-    amp, fmt = _amp(images.device, autocast), _memory_format(model)
+    amp, fmt = base.amp(images.device, autocast), base.memory_format(model)
     outs = None
     for s in progress.bar(range(0, len(rep), batch_size), desc="SIDU masked images", unit="batch"):
         r = rep[s:s + batch_size]
         masks = F.interpolate(flat[r, None].to(images.dtype), size=(H, W), mode="bilinear", align_corners=False)
         x = (images[r // N] * masks).contiguous(memory_format=fmt)
         with amp:
-            y = _outputs(model(x))
+            y = base.outputs(model(x))
         if outs is None:
             outs = y.new_empty(len(rep), y.shape[1])
         outs[s:s + len(r)] = y
@@ -201,13 +159,13 @@ a float32 pass, so that precision does not flip cells at the threshold). ``stats
     The model runs in eval mode (each submodule's mode is restored afterwards), without gradients, and the
     temporary hook is removed.
     """
-    device = _device(model)
+    device = base.model_device(model)
     images = images.to(device, torch.float32)
-    with torch.no_grad(), _eval_mode(model):
+    with torch.no_grad(), base.eval_mode(model):
         grids, p = feature_grids(model, images, layer, threshold, batch_size)
         if autocast not in (None, "none") and device.type == "cuda":  # P in the same precision as the P_k
-            with _amp(device, autocast):
-                p = torch.cat([_outputs(model(images[s:s + batch_size])) for s in range(0, len(images), batch_size)])
+            with base.amp(device, autocast):
+                p = torch.cat([base.outputs(model(images[s:s + batch_size])) for s in range(0, len(images), batch_size)])
         pk = masked_outputs(model, images, grids, batch_size, dedup, autocast, stats)
         wts = sidu_weights(p, pk, sigma, target, batch_size)
         low = torch.einsum("bn,bnhw->bhw", wts, grids.to(wts.dtype)) / grids.shape[1]
