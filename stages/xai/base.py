@@ -71,4 +71,3 @@ def outputs(y: torch.Tensor) -> torch.Tensor:
     """Model output -> float32 (B, K): K = 1 for a scalar (regression) output."""
     y = y.float()
     return y.reshape(len(y), -1) if y.dim() <= 2 else y.flatten(1)
-

@@ -42,7 +42,6 @@ the model's device; one small sklearn fit per image on the host.
 """
 from __future__ import annotations
 
-
 import torch
 from torch import nn
 
