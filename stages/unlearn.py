@@ -65,7 +65,8 @@ def main(argv=None):
     for r, (original, seed) in enumerate(zip(originals, seeds)):
         original.requires_grad_(False)  # frozen: methods train copies
         ctx = Context(task=task, original=original, recipe=recipe, device=device, seed=seed,
-                      gen=torch.Generator().manual_seed(seed), _roles=roles)
+                      gen=torch.Generator().manual_seed(seed), repeat=r,
+                      repeats=len(originals), _roles=roles)
         method = Method(own, ctx)
         members, member_fits = [], []
         st.log.info("repeat %d/%d", r + 1, len(seeds))

@@ -175,26 +175,119 @@ def test_imu_scales_the_step_by_one_minus_iw(project):
     assert torch.allclose(d_imu, 0.25 * d_plain, atol=1e-6)
 
 
-@pytest.mark.parametrize("task", ["digits_class", "ltd"])
-def test_imu_stage_is_deterministic_and_not_the_finetune(project, task):
-    """IMU end to end through the unlearn stage (LIME attributions on digits, input x gradient on LTD): same params,
-    same bytes; and its weights differ from the plain fine-tune's (the 1 - I_w scaling acts)."""
+def _md5(path) -> str:
     import hashlib
 
-    from stages import task as task_stage
-    from stages import train, unlearn
+    return hashlib.md5(open(path, "rb").read()).hexdigest()
 
-    dataset = tasks.get(task, project).dataset
-    train.main(["--dataset", dataset])
+
+def _set(params_file, key: str, value) -> None:
+    import yaml
+
+    p = yaml.safe_load(open(params_file))
+    node = p
+    *path, last = key.split(".")
+    for part in path:
+        node = node[part]
+    node[last] = value
+    open(params_file, "w").write(yaml.safe_dump(p, sort_keys=False))
+
+
+@pytest.mark.parametrize("task,source", [("digits_class", "lime"), ("ltd", "gradient"), ("digits_class", "gradient")])
+def test_attributions_stage_and_imu_are_deterministic(project, task, source):
+    """Stage attributions writes one vector per training image and Original run, the same bytes twice; IMU reads
+    them (same params, same bytes) and its weights differ from the plain fine-tune's (the 1 - I_w scaling acts)."""
+    from stages import attributions, train, unlearn
+    from stages import task as task_stage
+    from stages.core import config, paths
+
+    _set(config.PARAMS_FILE, f"attributions.source.{task}", source)
+    t = tasks.get(task, project)
+    train.main(["--dataset", t.dataset])
     task_stage.main(["--task", task])
-    md5 = lambda f: hashlib.md5(open(f, "rb").read()).hexdigest()  # noqa: E731
+    runs = []
+    for _ in range(2):
+        attributions.main(["--task", task])
+        runs.append(_md5(paths.attributions(task)))
+    assert runs[0] == runs[1]
+    vec = np.load(paths.attributions(task))
+    grid = project["attributions"]["grid"]
+    assert vec.shape == (project["repeats"], len(t.table("train")), grid[0] * grid[1]) and vec.dtype == np.float32
+    assert np.isfinite(vec).all() and (np.linalg.norm(vec, axis=2) > 0).mean() > 0.9
+    assert not np.array_equal(vec[0], vec[1])  # each run of the Original explained on its own
     runs = []
     for _ in range(2):
         unlearn.main(["--task", task, "--method", "imu"])
-        runs.append(md5(f"models/{task}/imu_preds.csv"))
+        runs.append(_md5(f"models/{task}/imu_preds.csv"))
     assert runs[0] == runs[1]
     unlearn.main(["--task", task, "--method", "finetune"])
-    assert md5(f"models/{task}/finetune_preds.csv") != runs[0]
+    assert _md5(f"models/{task}/finetune_preds.csv") != runs[0]
+
+
+def test_lime_and_gradient_attributions_differ_but_agree_in_shape(project):
+    from stages import attributions, train
+    from stages import task as task_stage
+    from stages.core import config, paths
+
+    train.main(["--dataset", "digits"])
+    task_stage.main(["--task", "digits_random"])
+    out = {}
+    for source in ("lime", "gradient"):
+        _set(config.PARAMS_FILE, "attributions.source.digits_random", source)
+        attributions.main(["--task", "digits_random"])
+        out[source] = np.load(paths.attributions("digits_random"))
+    assert out["lime"].shape == out["gradient"].shape and not np.allclose(out["lime"], out["gradient"])
+
+
+def _weights(path) -> list[dict]:
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    return [{k: v for k, v in state.items() if "running_" not in k and "num_batches" not in k}
+            for run in ckpt["runs"] for state in run]
+
+
+def test_imu_reads_the_cached_attributions(tmp_path, monkeypatch):
+    """IMU takes I_w from data/tasks/<task>/attributions.npy: identical vectors everywhere (every cosine 1, I_w = 1)
+    scale every step to zero, so IMU leaves the Original's weights where they were; the computed vectors do not.
+    A missing or stale file stops the stage, naming the file."""
+    from stages import attributions, train, unlearn
+    from stages import task as task_stage
+    from stages.core import config, paths
+
+    monkeypatch.chdir(tmp_path)
+    params_file = tiny.make_project(tmp_path, {"unlearn.digits_class.weight_decay": 0.0})
+    monkeypatch.setattr(config, "PARAMS_FILE", str(params_file))
+    train.main(["--dataset", "digits"])
+    task_stage.main(["--task", "digits_class"])
+    original = _weights(paths.model("digits_class", "original"))
+    with pytest.raises(FileNotFoundError, match=r"attributions\.npy: missing \(run stage attributions@digits_class"):
+        unlearn.main(["--task", "digits_class", "--method", "imu"])
+    attributions.main(["--task", "digits_class"])
+    unlearn.main(["--task", "digits_class", "--method", "imu"])
+    moved = _weights(paths.model("digits_class", "imu"))
+    assert any(not torch.equal(a[k], b[k]) for a, b in zip(original, moved) for k in a)
+    path = paths.attributions("digits_class")
+    vec = np.load(path)
+    np.save(path, np.ones_like(vec))
+    unlearn.main(["--task", "digits_class", "--method", "imu"])
+    still = _weights(paths.model("digits_class", "imu"))
+    assert all(torch.equal(a[k], b[k]) for a, b in zip(original, still) for k in a)
+    np.save(path, vec[:1])  # one run fewer than repeats: a stale file
+    with pytest.raises(ValueError, match=r"attributions\.npy: shape \(1, \d+, 16\), expected \(2 repeats"):
+        unlearn.main(["--task", "digits_class", "--method", "imu"])
+
+
+def test_attribution_settings_are_validated(project):
+    from stages.xai import attributions
+
+    assert attributions.settings(project, "ltd")["source"] == project["attributions"]["source"]["ltd"]
+    bad = {**project, "attributions": {**project["attributions"], "source": {"ltd": "shap"}}}
+    with pytest.raises(ParamError, match=r"attributions\.source\.ltd"):
+        attributions.settings(bad, "ltd")
+    with pytest.raises(ParamError, match=r"attributions\.source\.utk: missing"):
+        attributions.settings(bad, "utk")
+    for key, value in (("grid", [4]), ("n_samples", 1), ("keep", 1.0), ("batch_size", 0), ("unknown", 1)):
+        with pytest.raises(ParamError, match=rf"attributions\.{key}"):
+            attributions.settings({**project, "attributions": {**project["attributions"], key: value}}, "ltd")
 
 
 def test_task_models_writes_what_the_separate_stages_write(tmp_path, monkeypatch):

@@ -97,6 +97,35 @@ def test_data_root_and_training_params(repo):
                                         for t in TRACKS["classification_"])}
 
 
+def test_attribution_settings_rerun_the_attributions_and_their_tasks_methods_only(repo):
+    """attributions.* reruns the cached attribution vectors (stage attributions) and the unlearning stages that read
+    them; the Original and Retrain stay; a task's source setting stays in its task."""
+    direct, affected = rerun_set(repo, "attributions.source.ltd")
+    assert direct == {"attributions@ltd"}
+    assert {f"unlearn@ltd-{m}" for m in PARAMS["unlearn"]["methods"]} <= affected
+    assert not any("utk" in s or "digits" in s or "agents" in s for s in affected), affected
+    assert not any(base(s).startswith(("train@", "task@", "retrain@", "prepare", "synth")) for s in affected)
+    direct, _ = rerun_set(repo, "attributions.grid")
+    assert direct == {f"{track}attributions@{t}" for track, ts in TRACKS.items() for t in ts} | {
+        f"agents_attributions@{t}" for t in PARAMS["agents"]["tasks"]}
+    direct, _ = rerun_set(repo, "unlearn.methods.imu")  # the method's own settings never recompute the vectors
+    assert not any("attributions@" in s for s in direct)
+
+
+def test_lock_files_hold_only_live_stages(repo):
+    """DVC keeps the lock entry of a stage that no longer exists (a list shrank, a stage was renamed); DVC parses and
+    rewrites a whole lock file after each of its stages, so stale entries cost time: `python bench/prune_locks.py`."""
+    from pathlib import Path
+
+    live: dict[Path, set[str]] = {}
+    for s in repo.index.stages:
+        live.setdefault(Path(s.dvcfile.path).with_suffix(".lock"), set()).add(s.name)
+    for lock, names in live.items():
+        if lock.exists():
+            stale = sorted(set(yaml.safe_load(lock.read_text()).get("stages", {})) - names)
+            assert not stale, f"{lock.relative_to(ROOT)}: entries of stages that no longer exist {stale[:5]}"
+
+
 def code_dependents(repo, path: str) -> set[str]:
     """Stages with a deps entry covering the code file ``path`` (the file itself or a folder holding it)."""
     out = set()
@@ -112,7 +141,8 @@ def code_dependents(repo, path: str) -> set[str]:
 
 @pytest.mark.parametrize("path", ["stages/report.py", "stages/metrics/coverage.py",
                                   "stages/xai/figures.py", "stages/explain_report.py", "stages/evaluate.py",
-                                  "stages/metrics/membership.py", "stages/xai/sidu.py", "stages/methods/confuse.py"])
+                                  "stages/metrics/membership.py", "stages/xai/sidu.py", "stages/methods/confuse.py",
+                                  "stages/xai/lime.py", "stages/xai/attributions.py"])
 def test_report_and_metric_code_never_reruns_training(repo, path):
     users = code_dependents(repo, path)
     assert users, path

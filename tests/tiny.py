@@ -100,7 +100,7 @@ def make_project(root: Path, params_over: dict | None = None) -> Path:
     listed = [*params["tasks"], *params["classification"]["tasks"]]  # the tracks running every method
     for task in listed:
         params["unlearn"][task].update(epochs=1, batch_size=16)
-    params["unlearn"]["methods"]["imu"].update(n_samples=8)
+    params["attributions"].update(n_samples=8)
     params["explain"].update(n_images={t: 6 for t in listed}, n_figure=3, batch_size=256, repeats=2)
     params["explain"]["sidu"]["threshold"] = {t: 0.15 for t in listed}  # tiny models: low activations
     params["evaluate"].update(mia_splits=2, hist_bins=5, bootstrap=20, bootstrap_attack=10, probe_splits=2)

@@ -2,6 +2,7 @@
 
     data/prepared/<dataset>/                prepared arrays of a dataset (prepare stages)
     data/tasks/<task>/task.json             a forget request made concrete (stage ``task``): dataset pin, roles
+    data/tasks/<task>/attributions.npy      the Original's attribution vectors per training image (``attributions``)
     models/datasets/<dataset>/original.*    the Original of a dataset (stage ``train``), shared by its tasks
     models/<task>/<model>.{pt,json}         the models of a task: original (copy), retrain, one per method
     models/<task>/<model>_preds.csv         their raw predictions on the evaluation splits
@@ -28,6 +29,12 @@ def task_dir(task: str, root=".") -> Path:
 
 def task_json(task: str, root=".") -> Path:
     return task_dir(task, root) / "task.json"
+
+
+def attributions(task: str, root=".") -> Path:
+    """(repeats, training rows, grid cells) float32: the attribution vector of every training image under each run
+    of the task's Original (stage ``attributions``; IMU's input)."""
+    return task_dir(task, root) / "attributions.npy"
 
 
 def dataset_model(dataset: str, suffix: str = ".pt", root=".") -> Path:

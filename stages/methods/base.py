@@ -41,6 +41,8 @@ class Context:
     device: torch.device
     seed: int
     gen: torch.Generator
+    repeat: int = 0              # which run of the Original ...
+    repeats: int = 1             # ... of how many (the repeats param)
     _roles: dict = field(default_factory=dict)
 
     def role(self, name: str):

@@ -5,23 +5,19 @@ with every forget image's (b x f), the mean of the non-zero entries of each row,
 every gradient is scaled by (1 - I_w) before the step (here: the batch loss, the same thing for every gradient).
 Retain images that the Original explains like the forget images therefore move the weights less.
 
-Attribution vectors are computed once per Original run, before the fine-tune, on a fixed grid of cells (the same
-features in the same order for every image) for the explained output (the true class of a classifier, the scalar
-of a regressor). ``source`` per task: ``lime`` (Captum's LIME weights, :func:`stages.xai.lime.grid_weights`; the
-paper's choice) or ``gradient`` (Captum's input x gradient summed per cell: one backward pass per image, for
-tasks where LIME over every training image would break the budget).
+Attribution vectors: the Original's, one per training image on a fixed grid of cells (the same features in the same
+order for every image), computed once per Original run by stage ``attributions`` (:mod:`stages.xai.attributions`:
+Captum's LIME weights or input x gradient pooled on the grid, ``attributions.source.<task>``) and read here from
+``data/tasks/<task>/attributions.npy``: the fine-tune never recomputes them, and a change to the attribution
+settings reaches IMU through that file.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from stages.core import progress
-from stages.core.config import Choice, Float, Int, List, ParamError, Section
-from stages.data.arrays import normalize
+from stages.core import paths
 from stages.methods import base
-
-SOURCES = ("lime", "gradient")
 
 
 def row_similarity(retain: torch.Tensor, forget: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
@@ -40,41 +36,30 @@ def importance_weight(rsim: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return rsim[idx].mean()
 
 
+def load_vectors(task, repeat: int, repeats: int, root=".") -> np.ndarray:
+    """The attribution vectors (training rows, cells) of run ``repeat`` of ``task``'s Original, checked against the
+    task's training split and ``repeats`` (a stale file stops the stage, naming it)."""
+    path = paths.attributions(task.name, root)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: missing (run stage attributions@{task.name}: dvc repro)")
+    vec = np.load(path, mmap_mode="r")
+    n = len(task.table("train"))
+    if vec.ndim != 3 or vec.shape[0] != repeats or vec.shape[1] != n:
+        raise ValueError(f"{path}: shape {vec.shape}, expected ({repeats} repeats, {n} training rows, cells); "
+                         f"rerun stage attributions@{task.name}")
+    return np.asarray(vec[repeat], dtype=np.float32)
+
+
 class Method(base.Method):
-    PARAMS = {"source": Section(), "grid": List(Int(min=1), length=2), "n_samples": Int(min=2),
-              "keep": Float(min=0, max=1, min_open=True, max_open=True)}
+    """The fine-tune on retain, each step scaled by 1 - I_w (no settings of its own: the attributions' are in the
+    ``attributions`` section of params.yaml)."""
 
     def __init__(self, cfg, ctx):
         super().__init__(cfg, ctx)
-        key = f"unlearn.methods.imu.source.{ctx.task.name}"
-        if ctx.task.name not in cfg["source"]:
-            raise ParamError(f"{key}: missing (lime | gradient for this task)")
-        self.source = Choice(*SOURCES).check(key, cfg["source"][ctx.task.name])
-        retain, forget = self.attributions("retain"), self.attributions("forget")
+        vec = load_vectors(ctx.task, ctx.repeat, ctx.repeats, ctx.task.root)
+        retain, forget = (torch.from_numpy(vec[ctx.role(r).rows]) for r in ("retain", "forget"))
         self.rsim = row_similarity(retain, forget).to(ctx.device)
-        self.stats = {"source": self.source, "I_w_mean": round(float(self.rsim.mean()), 6)}
-
-    @torch.no_grad()
-    def _images(self, role: str, i: int, j: int) -> torch.Tensor:
-        return normalize(torch.as_tensor(np.asarray(self.ctx.role(role).x[i:j])).to(self.ctx.device), self.ctx.task.meta)
-
-    def attributions(self, role: str, batch: int = 256) -> torch.Tensor:
-        """(N, rows x cols) attribution vectors of the Original for the rows of ``role``."""
-        from stages.xai import lime
-
-        d, task, model = self.ctx.role(role), self.ctx.task, self.ctx.original
-        target = task.explain_target(task.table(d.split).iloc[d.rows])
-        out = []
-        for i in progress.bar(range(0, len(d.x), batch), desc=f"IMU attributions ({role})", unit="batch"):
-            x = self._images(role, i, i + batch)
-            t = None if target is None else torch.tensor(target[i:i + batch], device=x.device)
-            if self.source == "lime":
-                w = lime.grid_weights(model, x, grid=tuple(self.cfg["grid"]), n_samples=self.cfg["n_samples"],
-                                      keep=self.cfg["keep"], target=t, seed=self.ctx.seed + i)
-            else:
-                w = lime.pooled_grid(input_x_gradient(model, x, t), tuple(self.cfg["grid"]))
-            out.append(w.float().cpu())
-        return torch.cat(out) if out else torch.zeros(0, int(np.prod(self.cfg["grid"])))
+        self.i_w = float(self.rsim.mean())
 
     def fit(self, model, seed, log=None):
         from stages.models import run
@@ -83,18 +68,6 @@ class Method(base.Method):
         fit = run.fit_task(task, model, task.training_data("unlearned", "retain"), self.ctx.recipe, self.ctx.device,
                            seed, log=log, loss_weight=lambda idx: 1 - importance_weight(self.rsim, idx.to(self.rsim.device)))
         if log:
-            log.info("IMU attributions (%s): mean row similarity I_w %.4f", self.source, self.stats["I_w_mean"])
+            log.info("IMU: mean row similarity I_w %.4f (attributions %s)", self.i_w,
+                     paths.attributions(task.name, task.root))
         return fit
-
-
-def input_x_gradient(model, x: torch.Tensor, target) -> torch.Tensor:
-    """Captum's input x gradient of the explained output, summed over channels: (B, H, W)."""
-    from captum.attr import InputXGradient
-
-    was = model.training
-    model.eval()
-    try:
-        a = InputXGradient(model).attribute(x.clone().requires_grad_(True), target=target)
-    finally:
-        model.train(was)
-    return a.detach().sum(1)

@@ -1,0 +1,47 @@
+"""Stage attributions: the attribution vector of every training image under each run of a task's Original, on a
+fixed grid of cells (the input of attribution-guided methods: IMU, seed 003 Algorithm 2).
+
+    python -m stages.attributions --task ltd
+
+Writes ``data/tasks/<task>/attributions.npy``, float32 (repeats, training rows, rows x cols cells): row k is the
+training split's row k, the same order as the prepared arrays. Source and grid: the ``attributions`` section of
+params.yaml (:mod:`stages.xai.attributions`). Computed once per Original and cached: the unlearning stages read it,
+so a method's fine-tune never recomputes it, and changing a method's or the recipe's settings leaves it alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from stages import tasks
+from stages.core import paths
+from stages.core.io import derive_seed, write_npy
+from stages.core.stage import Stage
+from stages.models import resnet, run
+from stages.xai import attributions
+
+
+def main(argv=None):
+    st = Stage("attributions", __doc__, argv, task=dict(required=True, help="a task of any task list"))
+    task = tasks.get(st.args.task, st.params, st.root)
+    cfg = attributions.settings(st.params, task.name)
+    run.set_threads()
+    device = st.device()
+    originals, _ = resnet.load_checkpoint(task.original_path(".pt"), device)
+    if len(originals) != st.glob["repeats"]:
+        raise ValueError(f"{task.original_path('.pt')}: {len(originals)} repeats, but repeats is "
+                         f"{st.glob['repeats']} (rerun the train stage)")
+    images = task.split("train").images
+    target = task.explain_target(task.table("train"))
+    out = []
+    for r, original in enumerate(originals):
+        seed = derive_seed(st.glob["seed"], "attributions", task.name, r)
+        out.append(attributions.vectors(original, images, task.meta, target, cfg, seed, device).numpy())
+    vec = np.stack(out).astype(np.float32)
+    write_npy(paths.attributions(task.name, st.root), vec)
+    norms = np.linalg.norm(vec, axis=2)
+    st.log.info("%s: %s attributions, %d runs x %d training images x %d cells; zero vectors %d, mean norm %.4g",
+                task.name, cfg["source"], *vec.shape, int((norms == 0).sum()), float(norms.mean()))
+
+
+if __name__ == "__main__":
+    main()
