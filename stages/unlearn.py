@@ -61,13 +61,14 @@ def main(argv=None):
     seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], task.name, name)
     seed_everything(seeds[0])
     roles: dict = {}  # data roles loaded once, shared by the repeats
-    runs, fits = [], []
+    runs, fits, records = [], [], []
     for r, (original, seed) in enumerate(zip(originals, seeds)):
         original.requires_grad_(False)  # frozen: methods train copies
         ctx = Context(task=task, original=original, recipe=recipe, device=device, seed=seed,
                       gen=torch.Generator().manual_seed(seed), repeat=r,
                       repeats=len(originals), _roles=roles)
         method = Method(own, ctx)
+        records.append(method.record())
         members, member_fits = [], []
         st.log.info("repeat %d/%d", r + 1, len(seeds))
         for k, frozen in enumerate(original.members):
@@ -80,7 +81,8 @@ def main(argv=None):
     out = run.outputs(paths.model(task.name, name), paths.curve(task.name, name), paths.timing(task.name, name))
     meta = run.save(task, out, ckpt["spec"], runs, fits, device,
                     {"unlearn": {name: own, task.name: {**recipe_cfg, "epochs": recipe.epochs}},
-                     "train": shared, "seed": st.glob["seed"]}, extra={"name": name, "method": name, "data": Method.data})
+                     "train": shared, "seed": st.glob["seed"]}, extra={"name": name, "method": name, "data": Method.data,
+                           **({"method_record": records} if any(records) else {})})
     st.log.info("%s/%s: %.1f s, optimizer steps %s, best %s %s", task.name, name, meta["wall_time_s"],
                 meta["optimizer_steps"], meta["val_metric"], meta["best_val"])
 

@@ -222,6 +222,9 @@ def test_attributions_stage_and_imu_are_deterministic(project, task, source):
     assert runs[0] == runs[1]
     unlearn.main(["--task", task, "--method", "finetune"])
     assert _md5(f"models/{task}/finetune_preds.csv") != runs[0]
+    from stages.core.io import read_json
+
+    assert "method_record" not in read_json(f"models/{task}/finetune.json")  # a method with nothing to report
 
 
 def test_lime_and_gradient_attributions_differ_but_agree_in_shape(project):
@@ -265,12 +268,19 @@ def test_imu_reads_the_cached_attributions(tmp_path, monkeypatch):
     unlearn.main(["--task", "digits_class", "--method", "imu"])
     moved = _weights(paths.model("digits_class", "imu"))
     assert any(not torch.equal(a[k], b[k]) for a, b in zip(original, moved) for k in a)
+    from stages.core.io import file_md5, read_json
+
+    rec = read_json(paths.model("digits_class", "imu", ".json"))["method_record"]  # one per run: what IMU read
+    assert [r["attributions"] for r in rec] == ["data/tasks/digits_class/attributions.npy"] * 2
+    assert {r["attributions_md5"] for r in rec} == {file_md5(paths.attributions("digits_class"))}
+    assert all(-1 <= r["I_w_mean"] <= 1 for r in rec) and rec[0]["I_w_mean"] != rec[1]["I_w_mean"]  # signed vectors
     path = paths.attributions("digits_class")
     vec = np.load(path)
     np.save(path, np.ones_like(vec))
     unlearn.main(["--task", "digits_class", "--method", "imu"])
     still = _weights(paths.model("digits_class", "imu"))
     assert all(torch.equal(a[k], b[k]) for a, b in zip(original, still) for k in a)
+    assert [r["I_w_mean"] for r in read_json(paths.model("digits_class", "imu", ".json"))["method_record"]] == [1.0] * 2
     np.save(path, vec[:1])  # one run fewer than repeats: a stale file
     with pytest.raises(ValueError, match=r"attributions\.npy: shape \(1, \d+, 16\), expected \(2 repeats"):
         unlearn.main(["--task", "digits_class", "--method", "imu"])

@@ -10,7 +10,8 @@ fine-tune recipe ``unlearn.<task>``, the device and a seeded generator. Per ense
 - relabel each batch (``target``: random labels),
 - define its own per-batch loss (``batch_loss``: e.g. NegGrad+ subtracts the loss of a forget batch),
 - act after every optimizer step (``post_step_for``: the anchored fine-tune's proximal step),
-- or replace the whole loop (``fit``).
+- or replace the whole loop (``fit``);
+- and report what it measured about a run (``record``: e.g. IMU's I_w and the attributions it read).
 
 ``PARAMS`` is the schema of the method's own settings ``unlearn.methods.<name>`` in params.yaml (its DVC params,
 besides the recipe). An optional ``epochs`` mapping ``{task: n}`` there overrides the recipe's epochs.
@@ -84,6 +85,11 @@ class Method:
     def batch_loss(self, net: nn.Module, loss: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """The loss to minimise for a batch, given the task loss of the batch (default: that loss)."""
         return loss
+
+    def record(self) -> dict:
+        """What the method reports about its run, saved per repeat in ``models/<task>/<method>.json`` under
+        ``method_record`` (default: nothing, and no such key)."""
+        return {}
 
     def post_step_for(self, model: nn.Module, lr: float):
         """A function model -> None applied after every optimizer step, or None (default)."""

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from stages.core import paths
+from stages.core.io import file_md5
 from stages.methods import base
 
 
@@ -60,6 +61,13 @@ class Method(base.Method):
         retain, forget = (torch.from_numpy(vec[ctx.role(r).rows]) for r in ("retain", "forget"))
         self.rsim = row_similarity(retain, forget).to(ctx.device)
         self.i_w = float(self.rsim.mean())
+        self.source = paths.attributions(ctx.task.name, ctx.task.root)
+
+    def record(self) -> dict:
+        """The attributions this run read (path and MD5: which settings made them is in stage attributions' lock
+        entry) and the mean row similarity I_w over the retain rows."""
+        return {"attributions": self.source.relative_to(self.ctx.task.root).as_posix(),
+                "attributions_md5": file_md5(self.source), "I_w_mean": round(self.i_w, 6)}
 
     def fit(self, model, seed, log=None):
         from stages.models import run
@@ -68,6 +76,5 @@ class Method(base.Method):
         fit = run.fit_task(task, model, task.training_data("unlearned", "retain"), self.ctx.recipe, self.ctx.device,
                            seed, log=log, loss_weight=lambda idx: 1 - importance_weight(self.rsim, idx.to(self.rsim.device)))
         if log:
-            log.info("IMU: mean row similarity I_w %.4f (attributions %s)", self.i_w,
-                     paths.attributions(task.name, task.root))
+            log.info("IMU: mean row similarity I_w %.4f (attributions %s)", self.i_w, self.source)
         return fit
