@@ -295,6 +295,10 @@ def test_attribution_settings_are_validated(project):
         attributions.settings(bad, "ltd")
     with pytest.raises(ParamError, match=r"attributions\.source\.utk: missing"):
         attributions.settings(bad, "utk")
+    typo = {**project, "attributions": {**project["attributions"],
+                                        "source": {**project["attributions"]["source"], "ldt": "lime"}}}
+    with pytest.raises(ParamError, match=r"attributions\.source\.ldt: not a task of any task list"):
+        attributions.settings(typo, "ltd")
     for key, value in (("grid", [4]), ("n_samples", 1), ("keep", 1.0), ("batch_size", 0), ("unknown", 1)):
         with pytest.raises(ParamError, match=rf"attributions\.{key}"):
             attributions.settings({**project, "attributions": {**project["attributions"], key: value}}, "ltd")

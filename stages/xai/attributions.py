@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from stages import tasks
 from stages.core import config, progress
 from stages.core.config import Choice, Float, Int, List, ParamError, Section
 from stages.data.arrays import normalize
@@ -31,6 +32,10 @@ SCHEMA = {"source": Section(), "grid": List(Int(min=1), length=2), "n_samples": 
 def settings(params: dict, task: str) -> dict:
     """The validated ``attributions`` section, with ``source`` resolved for ``task``."""
     cfg = config.load(SECTION, SCHEMA, params)
+    known = tasks.all_names(params)
+    for name in cfg["source"]:  # a misspelt task would otherwise be ignored while its real name stays unset
+        if name not in known:
+            raise ParamError(f"{SECTION}.source.{name}: not a task of any task list (known: {', '.join(known)})")
     key = f"{SECTION}.source.{task}"
     if task not in cfg["source"]:
         raise ParamError(f"{key}: missing ({' | '.join(SOURCES)} for this task)")
