@@ -1,6 +1,7 @@
 """LIME on a fixed grid (Captum): determinism, known answers on hand-made models, the grid painting, settings."""
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -141,3 +142,32 @@ def test_settings_errors(images):
         with pytest.raises(ParamError, match=rf"explain\.lime\.{key}"):
             config.validate({**ok, key: bad}, Explainer.PARAMS, "explain.lime")
     assert Explainer.signed
+
+
+def test_gradient_attributions_of_a_linear_model_by_hand():
+    """stages.xai.attributions.vectors, source gradient: for f(x) = sum(w * x) the input x gradient is x * w; summed
+    over channels and averaged per cell of the grid (2 x 2 on a 4 x 6 image: cells of 2 x 3 pixels)."""
+    from stages.xai import attributions
+
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(2, 4, 6, generator=g)
+
+    class Linear(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(w.clone())
+
+        def forward(self, x):
+            return (x * self.w).sum((1, 2, 3))[:, None]
+
+    images = torch.randint(0, 256, (5, 2, 4, 6), generator=g).to(torch.uint8).numpy()
+    meta = {"mean": [0.5, 0.25], "std": [0.2, 0.4]}
+    cfg = {"source": "gradient", "grid": [2, 2], "n_samples": 8, "keep": 0.5, "batch_size": 2}
+    got = attributions.vectors(Linear(), images, meta, None, cfg, 0, torch.device("cpu"))
+    x = (images / 255.0 - np.array(meta["mean"])[:, None, None]) / np.array(meta["std"])[:, None, None]
+    pix = (x * w.double().numpy()).sum(1)  # (5, 4, 6)
+    expected = np.stack([pix[:, r * 2:(r + 1) * 2, c * 3:(c + 1) * 3].mean((1, 2)) for r in range(2) for c in range(2)], 1)
+    assert got.shape == (5, 4) and got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ParamError, match=r"attributions\.grid = \[5, 2\]: finer than the 4 x 6 input"):
+        attributions.vectors(Linear(), images, meta, None, {**cfg, "grid": [5, 2]}, 0, torch.device("cpu"))
