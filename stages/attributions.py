@@ -26,10 +26,7 @@ def main(argv=None):
     cfg = attributions.settings(st.params, task.name)
     run.set_threads()
     device = st.device()
-    originals, _ = resnet.load_checkpoint(task.original_path(".pt"), device)
-    if len(originals) != st.glob["repeats"]:
-        raise ValueError(f"{task.original_path('.pt')}: {len(originals)} repeats, but repeats is "
-                         f"{st.glob['repeats']} (rerun the train stage)")
+    originals, _ = resnet.load_checkpoint(task.original_path(".pt"), device, repeats=st.glob["repeats"])
     images = task.split("train").images
     target = task.explain_target(task.table("train"))
     out = []

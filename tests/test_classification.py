@@ -286,6 +286,23 @@ def test_imu_reads_the_cached_attributions(tmp_path, monkeypatch):
         unlearn.main(["--task", "digits_class", "--method", "imu"])
 
 
+def test_an_original_with_other_repeats_stops_the_stages_that_read_it(project):
+    """The Original's runs are the runs the attributions and the methods start from: a checkpoint with another count
+    than ``repeats`` (the param changed, the train stage not rerun) stops them, naming the file."""
+    from stages import attributions, train, unlearn
+    from stages import task as task_stage
+    from stages.core import config
+
+    train.main(["--dataset", "digits"])
+    task_stage.main(["--task", "digits_class"])
+    attributions.main(["--task", "digits_class"])
+    _set(config.PARAMS_FILE, "repeats", 3)
+    with pytest.raises(ValueError, match=r"datasets/digits/original\.pt: 2 repeats, but repeats is 3 \(rerun the train"):
+        attributions.main(["--task", "digits_class"])
+    with pytest.raises(ValueError, match=r"digits_class/original\.pt: 2 repeats, but repeats is 3 \(rerun the train"):
+        unlearn.main(["--task", "digits_class", "--method", "imu"])
+
+
 def test_attribution_settings_are_validated(project):
     from stages.xai import attributions
 

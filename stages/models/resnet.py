@@ -146,14 +146,17 @@ def save_checkpoint(path, spec: dict, runs: list[list[nn.Module]], meta: dict) -
     save_torch(path, {"spec": spec, "runs": states, "meta": meta})
 
 
-def load_checkpoint(path, device="cpu") -> tuple[list[Ensemble], dict]:
+def load_checkpoint(path, device="cpu", repeats: int | None = None) -> tuple[list[Ensemble], dict]:
     """Load ``models/<task>/<name>.pt``: one ensemble (eval mode) per repeat, and the raw checkpoint (any model
-    family: :func:`stages.models.build`)."""
+    family: :func:`stages.models.build`). ``repeats``, if given, is the number of runs the caller needs (the
+    ``repeats`` param): a checkpoint with another count stops it, naming the file."""
     from stages import models
 
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     if "runs" not in ckpt:
         raise ValueError(f"{path}: not a checkpoint of this pipeline (no 'runs'; written by an older version?)")
+    if repeats is not None and len(ckpt["runs"]) != repeats:
+        raise ValueError(f"{path}: {len(ckpt['runs'])} repeats, but repeats is {repeats} (rerun the train stage)")
     runs = []
     for states in ckpt["runs"]:
         members = []

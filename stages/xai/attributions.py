@@ -21,7 +21,7 @@ from stages import tasks
 from stages.core import config, progress
 from stages.core.config import Choice, Float, Int, List, ParamError, Section
 from stages.data.arrays import normalize
-from stages.xai import lime
+from stages.xai import base, lime
 
 SECTION = "attributions"
 SOURCES = ("lime", "gradient")
@@ -46,12 +46,8 @@ def input_x_gradient(model, x: torch.Tensor, target) -> torch.Tensor:
     """Captum's input x gradient of the explained output, summed over channels: (B, H, W)."""
     from captum.attr import InputXGradient
 
-    was = model.training
-    model.eval()
-    try:
+    with base.eval_mode(model):
         a = InputXGradient(model).attribute(x.clone().requires_grad_(True), target=target)
-    finally:
-        model.train(was)
     return a.detach().sum(1)
 
 
