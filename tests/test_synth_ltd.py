@@ -1,5 +1,6 @@
 """Synthetic LTD generator: layout, formats, tracks, determinism, class mix, brightness drift, params."""
 import re
+import zipfile
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from stages.core.config import ParamError
 from stages.data import synth_ltd as S
+from stages.data.source import open_source
 from stages.synthesize_ltd import load_config
 
 LINE = re.compile(r"^(\d{8}) (human|bicycle|motorcycle|vehicle|vehicie) (\d+) (\d+) (\d+) (\d+) ([01])$")
@@ -236,11 +238,15 @@ def test_counts_are_poisson_like():
     assert 0.02 < (counts == 0).mean() < 0.15
 
 
-def test_write_dataset_replaces_output_and_cleans_up(tmp_path, monkeypatch):
-    out = tmp_path / "ltd"
+@pytest.mark.parametrize("name", ["ltd", "ltd.zip"])
+def test_write_dataset_replaces_output_and_cleans_up(tmp_path, monkeypatch, name):
+    out = tmp_path / name
     (out / "stale").mkdir(parents=True)
     S.write_dataset(make_cfg(out, dates=1, frames_per_clip=1), progress=False)
-    assert not (out / "stale").exists() and (out / "frames").is_dir()
+    src = open_source(out)
+    assert src.listdir() == ["annotations", "frames"] and not (tmp_path / name / "stale").exists()
+    assert (out.is_file() and zipfile.is_zipfile(out)) == name.endswith(".zip")
+    before = sorted(p.name for p in tmp_path.iterdir())
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
@@ -248,7 +254,8 @@ def test_write_dataset_replaces_output_and_cleans_up(tmp_path, monkeypatch):
     monkeypatch.setattr(S, "generate", boom)
     with pytest.raises(RuntimeError):
         S.write_dataset(make_cfg(out, dates=1, frames_per_clip=1), progress=False)
-    assert not out.exists() and not (tmp_path / "ltd.tmp").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before        # the last good copy, no temporary left
+    assert open_source(out).listdir() == ["annotations", "frames"]
 
 
 def section(**kw):

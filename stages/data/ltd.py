@@ -20,11 +20,13 @@ with ``on_error="skip"`` it is logged as a warning naming the file (and line) an
 In both modes a frame without annotation file (or an annotation file without frame) and an unreadable image
 (empty, not a JPEG, truncated, undecodable) are excluded with the reason, never counted as an empty frame.
 Hidden files (``.DS_Store``, macOS ``._*``) and hidden folders holding no frame are ignored and counted.
+The copy may be a folder or a ``.zip`` of it, read in place (:mod:`stages.data.source`).
 """
 from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
+
+from stages.data.source import Source, open_source
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +145,7 @@ def parse_line(line: str, where: str, frame_hw: tuple[int, int] = FRAME_HW) -> t
     return int(tid), cls, x_tl, y_tl, x_br, y_br, flag
 
 
-def _decode_text(data: bytes, path: Path, report: Report) -> str:
+def _decode_text(data: bytes, path, report: Report) -> str:
     """UTF-8 text of an annotation file (a leading byte-order mark is dropped); AnnotationError naming the file,
     line and byte otherwise."""
     skip = len(BOM) if data.startswith(BOM) else 0
@@ -155,11 +159,13 @@ def _decode_text(data: bytes, path: Path, report: Report) -> str:
     return text
 
 
-def read_annotation_file(path: Path, on_error: str, report: Report,
-                         frame_hw: tuple[int, int] = FRAME_HW) -> list[tuple] | None:
-    """The boxes of one annotation file. A bad line raises :class:`AnnotationError` (``on_error="raise"``) or, with
+def read_annotation_file(path, on_error: str, report: Report,
+                         frame_hw: tuple[int, int] = FRAME_HW, data: bytes | None = None) -> list[tuple] | None:
+    """The boxes of one annotation file (``data``: its bytes when already read, e.g. from a zip; ``path`` then
+    only names it). A bad line raises :class:`AnnotationError` (``on_error="raise"``) or, with
     ``on_error="skip"``, is logged and listed, and the whole frame is excluded: the result is then None."""
-    data = Path(path).read_bytes()
+    if data is None:
+        data = Path(path).read_bytes()
     try:
         text = _decode_text(data, path, report)
     except AnnotationError as e:
@@ -194,17 +200,11 @@ def read_annotation_file(path: Path, on_error: str, report: Report,
     return boxes
 
 
-def _held(path: Path, suffix: str) -> int:
-    """How many files ending in ``suffix`` (any case) ``path`` is or holds (recursively)."""
-    if path.is_dir():
-        return sum(f.lower().endswith(suffix) for _, _, files in os.walk(path) for f in files)
-    return int(path.name.lower().endswith(suffix))
-
-
-def _bad_name(path: Path, reason: str, suffix: str, what: str, on_error: str, report: Report) -> None:
-    n = _held(path, suffix)
-    if path.name.startswith(".") and (n == 0 or not path.is_dir()):  # .DS_Store, macOS ._* metadata files
-        report.ignored_hidden.append(str(path))
+def _bad_name(src: Source, rel: str, reason: str, suffix: str, what: str, on_error: str, report: Report) -> None:
+    n = src.count(rel, suffix)
+    path = src.show(rel)
+    if posixpath.basename(rel).startswith(".") and (n == 0 or not src.is_dir(rel)):  # .DS_Store, macOS ._*
+        report.ignored_hidden.append(path)
         log.info("ignored hidden entry %s", path)
         return
     msg = f"{path}: {reason}; holds {n} {what}"
@@ -237,36 +237,36 @@ def _clip_problem(name: str) -> str | None:
     return None
 
 
-def _scan(root: Path, tree: str, name_re: re.Pattern, on_error: str, report: Report) -> dict:
-    """{(date, clip folder, frame number): path} for one of the two trees."""
+def _scan(src: Source, tree: str, name_re: re.Pattern, on_error: str, report: Report) -> dict:
+    """{(date, clip folder, frame number): path relative to the root} for one of the two trees."""
     suffix, what, expect = ((".jpg", "frame(s)", "image_<NNNN>.jpg") if tree == "frames"
                             else (".txt", "annotation file(s)", "annotations_<NNNN>.txt"))
     found = {}
-    base = root / tree
-    if not base.is_dir():
-        raise FileNotFoundError(f"{base}: no such folder (is data.ltd.root an LTD copy?)")
-    for date in sorted(os.listdir(base)):
-        dpath = base / date
-        why = _date_problem(date) or (None if dpath.is_dir() else "not a folder")
+    if not src.is_dir(tree):
+        raise FileNotFoundError(f"{src.show(tree)}: no such folder (is data.ltd.root an LTD copy?)")
+    for date in src.listdir(tree):
+        dpath = f"{tree}/{date}"
+        why = _date_problem(date) or (None if src.is_dir(dpath) else "not a folder")
         if why:
-            _bad_name(dpath, why, suffix, what, on_error, report)
+            _bad_name(src, dpath, why, suffix, what, on_error, report)
             continue
-        for clip in sorted(os.listdir(dpath)):
-            cpath = dpath / clip
-            why = _clip_problem(clip) or (None if cpath.is_dir() else "not a folder")
+        for clip in src.listdir(dpath):
+            cpath = f"{dpath}/{clip}"
+            why = _clip_problem(clip) or (None if src.is_dir(cpath) else "not a folder")
             if why:
-                _bad_name(cpath, why, suffix, what, on_error, report)
+                _bad_name(src, cpath, why, suffix, what, on_error, report)
                 continue
-            for name in sorted(os.listdir(cpath)):
-                path = cpath / name
+            for name in src.listdir(cpath):
+                path = f"{cpath}/{name}"
                 m = name_re.match(name)
-                if not m or not path.is_file():
-                    _bad_name(path, f"not named {expect}" if not m else "not a file", suffix, what, on_error,
-                              report)
+                if not m or not src.is_file(path):
+                    _bad_name(src, path, f"not named {expect}" if not m else "not a file", suffix, what,
+                              on_error, report)
                     continue
                 key = (date, clip, int(m.group(1)))
                 if key in found:
-                    _bad_name(path, f"same frame number as {found[key].name}", suffix, what, on_error, report)
+                    _bad_name(src, path, f"same frame number as {posixpath.basename(found[key])}", suffix, what,
+                              on_error, report)
                     continue
                 found[key] = path
     return found
@@ -286,15 +286,15 @@ def read_annotations(root, on_error: str = "raise", frame_stride: int = 1, repor
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    root = Path(root)
+    src = open_source(root)
     frame_hw = tuple(frame_hw)
     report = Report() if report is None else report
-    frames = _scan(root, "frames", IMAGE_RE, on_error, report)
-    annots = _scan(root, "annotations", ANNOT_RE, on_error, report)
+    frames = _scan(src, "frames", IMAGE_RE, on_error, report)
+    annots = _scan(src, "annotations", ANNOT_RE, on_error, report)
     for key in sorted(set(frames) - set(annots)):
-        report.missing_annotations.append(f"{frames[key]}: no annotation file")
+        report.missing_annotations.append(f"{src.show(frames[key])}: no annotation file")
     for key in sorted(set(annots) - set(frames)):
-        report.orphan_annotations.append(f"{annots[key]}: no frame")
+        report.orphan_annotations.append(f"{src.show(annots[key])}: no frame")
     for msg in report.missing_annotations + report.orphan_annotations:
         log.warning("excluded %s", msg)
     rows = []
@@ -303,7 +303,7 @@ def read_annotations(root, on_error: str = "raise", frame_stride: int = 1, repor
         if frame % frame_stride:
             continue
         report.frames_examined += 1
-        boxes = read_annotation_file(annots[key], on_error, report, frame_hw)
+        boxes = read_annotation_file(src.show(annots[key]), on_error, report, frame_hw, src.read_bytes(annots[key]))
         if boxes is None:
             continue
         m = CLIP_RE.match(clip)
@@ -313,7 +313,7 @@ def read_annotations(root, on_error: str = "raise", frame_stride: int = 1, repor
         for b in boxes:
             counts[b[1]] += 1
         rows.append({
-            "file_name": frames[key].relative_to(root).as_posix(),
+            "file_name": frames[key],
             "date": f"{date[:4]}-{date[4:6]}-{date[6:]}",
             "clip": clip,
             "clip_id": int(m.group(1)),
@@ -386,10 +386,11 @@ def check_frame(data: bytes, frame_hw: tuple[int, int] = FRAME_HW) -> tuple[str 
     return None, None
 
 
-def read_frame(path, size_hw: tuple[int, int], frame_hw: tuple[int, int] = FRAME_HW):
-    """(uint8 (H, W) image resized to ``size_hw``, None) or (None, (kind, reason)) for an excluded frame."""
+def read_frame(path, size_hw: tuple[int, int], frame_hw: tuple[int, int] = FRAME_HW, src: Source | None = None):
+    """(uint8 (H, W) image resized to ``size_hw``, None) or (None, (kind, reason)) for an excluded frame;
+    ``path`` is relative to ``src`` when given."""
     try:
-        data = Path(path).read_bytes()
+        data = src.read_bytes(path) if src else Path(path).read_bytes()
     except OSError as e:
         return None, ("unreadable", f"cannot be read ({e.strerror or e})")
     kind, why = check_frame(data, frame_hw)
@@ -417,12 +418,12 @@ def read_frames(root, file_names, size_hw, workers: int | None = None, progress:
     ``unreadable`` (empty, not a JPEG, truncated, corrupt) or ``wrong_size`` (not ``frame_hw``)."""
     from tqdm import tqdm
 
-    root = Path(root)
+    src = open_source(root)
     out = np.zeros((len(file_names), 1, *size_hw), np.uint8)
     problems: list = [None] * len(file_names)
 
     def work(i):
-        img, problem = read_frame(root / file_names[i], size_hw, frame_hw)
+        img, problem = read_frame(file_names[i], size_hw, frame_hw, src)
         if img is None:
             problems[i] = problem
         else:

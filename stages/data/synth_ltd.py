@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import math
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from tqdm import tqdm
+
+from stages.data.source import new_copy
 
 W, H = 384, 288                    # LTD frame size (columns, rows)
 CLASSES = ("human", "bicycle", "motorcycle", "vehicle")
@@ -722,20 +723,10 @@ def generate(cfg: SynthConfig, root: str | Path, progress: bool = True) -> dict:
 
 
 def write_dataset(cfg: SynthConfig, progress: bool = True) -> dict:
-    """Remove ``cfg.out``, generate into ``<out>.tmp`` and rename it into place (atomic for readers)."""
-    out = Path(cfg.out)
-    tmp = out.with_name(out.name + ".tmp")
-    for p in (out, tmp):
-        if p.exists():
-            shutil.rmtree(p)
-    tmp.mkdir(parents=True)
-    try:
-        stats = generate(cfg, tmp, progress)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return stats
+    """Generate into a temporary folder; on success it replaces ``cfg.out``: the folder, or a zip of it when
+    ``cfg.out`` ends in .zip (:func:`stages.data.source.new_copy`)."""
+    with new_copy(cfg.out) as tmp:
+        return generate(cfg, tmp, progress)
 
 
 def summary_line(stats: dict) -> str:

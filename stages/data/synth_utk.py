@@ -310,9 +310,9 @@ def _faces(jobs: list) -> Iterator[bytes]:
 
 
 def synthesize(out: str | os.PathLike, n_faces: int, seed: int, progress: bool = True) -> dict:
-    """Write ``n_faces`` faces plus the defective and non-image files into the folder ``out``
-    (built in a temporary folder, then swapped in)."""
-    from stages.core.io import atomic_dir
+    """Write ``n_faces`` faces plus the defective and non-image files into ``out``, a folder or a .zip of it
+    (built in a temporary folder, then swapped in: :func:`stages.data.source.new_copy`)."""
+    from stages.data.source import new_copy
 
     if n_faces < len(MALFORMED):
         raise ValueError(f"n_faces = {n_faces}: need at least {len(MALFORMED)} (the malformed names)")
@@ -320,7 +320,7 @@ def synthesize(out: str | os.PathLike, n_faces: int, seed: int, progress: bool =
     truncated, garbage, small, no_age = (f"{a}_{g}_{r}_{s}{SUFFIX}" for (a, g, r), s in
                                          zip([(30, 0, 0), (45, 1, 2), (33, 1, 1), (40, 0, 0)], spare))
     jobs = [(seed, i, a, g, r) for i, (_, a, g, r) in enumerate(rows)]
-    with atomic_dir(out) as tmp:
+    with new_copy(out) as tmp:
         for (name, *_), data in zip(rows, tqdm(_faces(jobs), total=n_faces, desc="synthesize_utk",
                                                disable=not progress, mininterval=5)):
             (tmp / name).write_bytes(data)

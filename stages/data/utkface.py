@@ -1,7 +1,8 @@
 """UTKFace: file-name parsing, image reading and the thesis' preparation (seed 001, REFERENCE section 7).
 
 A face file is named ``<age>_<gender>_<race>_<yyyymmddHHMMSSFFF>.jpg.chip.jpg`` (the in-the-wild set:
-``.jpg``). :func:`prepare` turns a folder of them into the compact format of :mod:`stages.data.arrays`:
+``.jpg``). :func:`prepare` turns a folder of them (or a ``.zip`` of it, read in place: :mod:`stages.data.source`)
+into the compact format of :mod:`stages.data.arrays`:
 
 1. scan: every entry of the folder is classified: non-image file, name without a readable age,
    unreadable (empty, not an image, truncated, corrupt) / too small image (every image is decoded once,
@@ -42,6 +43,7 @@ from stages.core.config import Float, Int, List, ParamError, Str, load
 from stages.data import splits, synth_utk
 from stages.data.splits import TooSmall  # noqa: F401  (re-exported: utkface.TooSmall)
 from stages.data.arrays import SPLITS, channel_stats
+from stages.data.source import Source, open_source
 from stages.core.io import atomic_dir, write_csv, write_json, write_npy
 
 log = logging.getLogger(__name__)
@@ -184,14 +186,16 @@ def decode(data: bytes) -> tuple[np.ndarray | None, str | None]:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), None
 
 
-def read_image(path: str | os.PathLike) -> tuple[np.ndarray | None, str | None]:
-    return read_image_hashed(path)[:2]
+def read_image(path: str | os.PathLike, src: Source | None = None) -> tuple[np.ndarray | None, str | None]:
+    return read_image_hashed(path, src)[:2]
 
 
-def read_image_hashed(path: str | os.PathLike) -> tuple[np.ndarray | None, str | None, str | None]:
-    """(image, reason, MD5 of the file's bytes): the hash groups byte-identical files (None if unreadable)."""
+def read_image_hashed(path: str | os.PathLike, src: Source | None = None
+                      ) -> tuple[np.ndarray | None, str | None, str | None]:
+    """(image, reason, MD5 of the file's bytes): the hash groups byte-identical files (None if unreadable).
+    ``path`` is relative to ``src`` when given."""
     try:
-        data = Path(path).read_bytes()
+        data = src.read_bytes(str(path)) if src else Path(path).read_bytes()
     except OSError as e:
         return None, f"cannot be read: {e.strerror or e}", None
     return (*decode(data), hashlib.md5(data).hexdigest())
@@ -213,21 +217,21 @@ def _workers() -> int:
 def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple[pd.DataFrame, dict]:
     """Classify every entry of ``root``. Returns one row per face whose age is readable (columns
     file_name, age, gender, race, usable, problem, md5) and the counts / lists for the report."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"data.utk.root = {str(root)!r}: no such folder")
-    entries = sorted(os.listdir(root))
+    src = open_source(root)
+    if not src.is_dir():
+        raise FileNotFoundError(f"data.utk.root = {str(root)!r}: no such folder or .zip")
+    entries = src.listdir()
     non_image, malformed, bad_names, rows = [], [], [], []
     for name in entries:
-        if not (root / name).is_file() or not is_image_name(name):
+        if not src.is_file(name) or not is_image_name(name):
             non_image.append(name)
-            log.warning("%s: not an image file, skipped", root / name)
+            log.warning("%s: not an image file, skipped", src.show(name))
             continue
         try:
             fields, issue = check_name(name)
         except BadName as e:
             bad_names.append({"file": name, "reason": str(e)})
-            log.warning("%s: %s; skipped", root / name, e)
+            log.warning("%s: %s; skipped", src.show(name), e)
             continue
         if issue:
             malformed.append({"file": name, "reason": issue})
@@ -235,7 +239,7 @@ def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple
         rows.append({"file_name": name, **fields._asdict()})
 
     def check(name):
-        img, why, digest = read_image_hashed(root / name)
+        img, why, digest = read_image_hashed(name, src)
         if img is not None and min(img.shape[:2]) < min_size:
             return "too_small", f"{img.shape[1]}x{img.shape[0]} < min_size {min_size}", digest
         return ("unreadable", why, digest) if img is None else (None, None, digest)
@@ -249,7 +253,7 @@ def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple
         r["usable"], r["problem"], r["md5"] = kind is None, why, digest
         if kind:
             (unreadable if kind == "unreadable" else too_small).append({"file": r["file_name"], "reason": why})
-            log.warning("%s: %s; excluded", root / r["file_name"], why)
+            log.warning("%s: %s; excluded", src.show(r["file_name"]), why)
     faces = pd.DataFrame(rows, columns=["file_name", "age", "gender", "race", "usable", "problem", "md5"])
     faces[["gender", "race"]] = faces[["gender", "race"]].astype("Int64")
     dups = duplicate_groups(faces[faces["usable"]])
@@ -282,10 +286,12 @@ def duplicate_groups(faces: pd.DataFrame) -> list[dict]:
 
 def load_images(root: str | os.PathLike, names: Sequence[str], size: int, progress: bool = True) -> np.ndarray:
     """uint8 (N, 3, size, size) RGB array of the named (already checked) images."""
+    src = open_source(root)
+
     def one(name):
-        img, why = read_image(Path(root) / name)
+        img, why = read_image(name, src)
         if img is None:
-            raise OSError(f"{Path(root) / name}: {why} (it changed since the scan)")
+            raise OSError(f"{src.show(name)}: {why} (it changed since the scan)")
         return to_square(img, size)
 
     out = np.empty((len(names), 3, size, size), np.uint8)
