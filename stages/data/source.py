@@ -33,15 +33,13 @@ class Source:
     def __init__(self, root: str | os.PathLike):
         self.root = str(root)
 
-    def show(self, rel: str = "") -> str:
-        return f"{self.root}/{rel}" if rel else self.root
-
     def count(self, rel: str, suffix: str) -> int:
         """How many files ending in ``suffix`` (any case) ``rel`` is or holds, recursively."""
         if self.is_dir(rel):
             return sum(self.count(posixpath.join(rel, n), suffix) for n in self.listdir(rel))
         return int(rel.lower().endswith(suffix))
 
+    def show(self, rel: str = "") -> str: ...           # how messages name the entry
     def listdir(self, rel: str = "") -> list[str]: ...  # sorted names
     def is_dir(self, rel: str = "") -> bool: ...
     def is_file(self, rel: str) -> bool: ...
