@@ -38,7 +38,8 @@ log = setup_logging("prepare_ltd")
 def prepare(cfg: dict, out: Path) -> dict:
     frame_hw = tuple(cfg.get("frame_size", ltd.FRAME_HW))
     report = ltd.Report()
-    frames = ltd.read_annotations(cfg["root"], cfg["on_error"], cfg["frame_stride"], report, frame_hw)
+    src = ltd.open_copy(cfg["root"])  # once: a zip's member index is built once for annotations and frames
+    frames = ltd.read_annotations(src, cfg["on_error"], cfg["frame_stride"], report, frame_hw)
     if frames.empty:
         raise ValueError(f"{cfg['root']}: no annotated frames found ({report.frames_examined} examined; "
                          f"excluded: {_excluded(report.summary())})")
@@ -46,7 +47,7 @@ def prepare(cfg: dict, out: Path) -> dict:
     _check_splits(frames, splits.split_clips(frames, ratios), cfg)  # early: before decoding every image
 
     names = list(frames["file_name"])
-    images, problems = ltd.read_frames(cfg["root"], names, tuple(cfg["image_size"]), frame_hw=frame_hw,
+    images, problems = ltd.read_frames(src, names, tuple(cfg["image_size"]), frame_hw=frame_hw,
                                        progress=progress.enabled())
     wrong = [(n, p[1]) for n, p in zip(names, problems) if p and p[0] == "wrong_size"]
     if wrong and cfg["on_error"] == "raise":

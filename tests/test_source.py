@@ -149,3 +149,40 @@ def test_utkface_scan_and_prepare_read_the_same_from_a_zip(tmp_path):
             assert {k: v for k, v in ja.items() if k != "root"} == {k: v for k, v in jb.items() if k != "root"}, name
         else:
             assert a.read_bytes() == b.read_bytes(), name
+
+
+def test_a_layout_folder_is_not_taken_for_a_wrapper(tmp_path):
+    """A zip holding only LTD's frames/ is an LTD copy missing its annotations, not a folder zipped by hand: the
+    reader says annotations/ is missing, naming it at the zip's root (not "frames/frames")."""
+    write_tree(tmp_path / "ltd", {(*CLIP, 0): GOOD})
+    archive = tmp_path / "frames_only.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for p in sorted((tmp_path / "ltd" / "frames").rglob("*.jpg")):
+            z.write(p, p.relative_to(tmp_path / "ltd").as_posix())
+    assert open_source(archive).is_dir(CLIP[0])                 # no layout given: entered, as a wrapper would be
+    src = ltd.open_copy(archive)
+    assert src.is_dir("frames") and src.show("annotations") == f"{archive}/annotations"
+    with pytest.raises(FileNotFoundError, match=rf"^{tmp_path}/frames_only\.zip/annotations: no such folder"):
+        ltd.read_annotations(archive)
+    wrapped = zip_by_hand(tmp_path / "ltd", tmp_path / "wrapped.zip", top="frames")  # a wrapper named like a tree
+    assert ltd.open_copy(wrapped).is_dir("frames/frames")      # read from its top: the layout decides, not the name
+
+
+@pytest.mark.parametrize("kind", ["ltd", "utk"])
+def test_prepare_opens_a_zip_once_and_readers_take_an_open_copy(tmp_path, monkeypatch, kind):
+    """prepare builds a zip's member index once and hands the open copy to each reader (annotations and frames;
+    the scan and every split's images); an open copy passes through open_source unchanged."""
+    if kind == "ltd":
+        five_clips(tmp_path / "src")
+        write_zip(tmp_path / "src", tmp_path / "copy.zip")
+        run = lambda: prepare_ltd.prepare(ltd_cfg(tmp_path / "copy.zip"), tmp_path / "out")  # noqa: E731
+    else:
+        synth_utk.synthesize(tmp_path / "copy.zip", n_faces=300, seed=3, progress=False)
+        run = lambda: utkface.prepare(make_cfg(tmp_path / "copy.zip"), tmp_path / "out", progress=False)  # noqa: E731
+    opened = []
+    init = Zip.__init__
+    monkeypatch.setattr(Zip, "__init__", lambda self, *a, **k: (opened.append(a[0]), init(self, *a, **k))[1])
+    run()
+    assert [str(p) for p in opened] == [str(tmp_path / "copy.zip")]
+    src = open_source(tmp_path / "copy.zip")
+    assert open_source(src) is src and ltd.open_copy(src) is src

@@ -237,6 +237,14 @@ def _clip_problem(name: str) -> str | None:
     return None
 
 
+LAYOUT = ("frames", "annotations")  # the folders of an LTD copy's root (a zip holding one of them is not wrapped)
+
+
+def open_copy(root) -> Source:
+    """The LTD copy at ``root`` (a folder or a .zip; an open copy as is): open it once, pass it to every reader."""
+    return open_source(root, LAYOUT)
+
+
 def _scan(src: Source, tree: str, name_re: re.Pattern, on_error: str, report: Report) -> dict:
     """{(date, clip folder, frame number): path relative to the root} for one of the two trees."""
     suffix, what, expect = ((".jpg", "frame(s)", "image_<NNNN>.jpg") if tree == "frames"
@@ -286,7 +294,7 @@ def read_annotations(root, on_error: str = "raise", frame_stride: int = 1, repor
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    src = open_source(root)
+    src = open_copy(root)
     frame_hw = tuple(frame_hw)
     report = Report() if report is None else report
     frames = _scan(src, "frames", IMAGE_RE, on_error, report)
@@ -418,7 +426,7 @@ def read_frames(root, file_names, size_hw, workers: int | None = None, progress:
     ``unreadable`` (empty, not a JPEG, truncated, corrupt) or ``wrong_size`` (not ``frame_hw``)."""
     from tqdm import tqdm
 
-    src = open_source(root)
+    src = open_copy(root)
     out = np.zeros((len(file_names), 1, *size_hw), np.uint8)
     problems: list = [None] * len(file_names)
 

@@ -3,7 +3,10 @@
 Readers name entries by POSIX paths relative to the copy's root (``""`` is the root) and ask the copy to list,
 test and read them; :meth:`Source.show` names an entry in messages as ``<root>/<path>`` either way (for a zip,
 ``data/synth/ltd.zip/frames/...``). A zip whose top level holds a single folder (besides macOS ``__MACOSX``
-and hidden entries) is read from inside that folder, as when a folder is zipped by hand.
+and hidden entries) is read from inside that folder, as when a folder is zipped by hand, unless that folder is
+one the dataset's layout puts at the root (``open_source(root, layout)``: a LTD zip holding only ``frames/`` is
+an LTD copy missing its annotations, and is reported as such). A reader may be handed an open copy: the caller
+opens it once (a zip's member index is built once) and passes it to each reader.
 
 Why a zip: DVC hashes every file of a tracked folder on every ``dvc status``/``dvc repro`` (a stat and a
 state-database lookup each); the 6,000-file synthetic LTD tree cost 0.36 s per walk, twice per no-op (the
@@ -70,7 +73,7 @@ class Folder(Source):
 class Zip(Source):
     """A zip archive read in place (members are read under ZipFile's lock: safe from several threads)."""
 
-    def __init__(self, root):
+    def __init__(self, root, layout: tuple[str, ...] = ()):
         super().__init__(root)
         self.zip = zipfile.ZipFile(root)
         self.dirs: dict[str, set[str]] = {"": set()}
@@ -89,7 +92,7 @@ class Zip(Source):
                     self.dirs.setdefault("/".join(parts[:i + 1]), set())
         self.prefix = ""
         top = [n for n in self.dirs[""] if n != "__MACOSX" and not n.startswith(".")]
-        if len(top) == 1 and top[0] in self.dirs:
+        if len(top) == 1 and top[0] in self.dirs and top[0] not in layout:
             self.prefix = top[0] + "/"
 
     def _key(self, rel: str) -> str:
@@ -115,11 +118,14 @@ class Zip(Source):
         return self.zip.read(self.files[self._key(rel)])
 
 
-def open_source(root: str | os.PathLike) -> Source:
-    """The copy at ``root``: a zip archive (read in place) if it is one, else a folder."""
+def open_source(root: str | os.PathLike | Source, layout: tuple[str, ...] = ()) -> Source:
+    """The copy at ``root``: a zip archive (read in place) if it is one, else a folder; an open copy as is.
+    ``layout``: the folders the dataset holds at its root (never taken for a zip's wrapping folder)."""
+    if isinstance(root, Source):
+        return root
     if Path(root).is_file() and is_zip(root):
         try:
-            return Zip(root)
+            return Zip(root, layout)
         except zipfile.BadZipFile as e:
             raise ValueError(f"{root}: not a readable zip archive ({e})") from None
     return Folder(root)

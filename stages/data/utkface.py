@@ -214,12 +214,12 @@ def _workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple[pd.DataFrame, dict]:
+def scan(root: str | os.PathLike | Source, min_size: int, progress: bool = True) -> tuple[pd.DataFrame, dict]:
     """Classify every entry of ``root``. Returns one row per face whose age is readable (columns
     file_name, age, gender, race, usable, problem, md5) and the counts / lists for the report."""
     src = open_source(root)
     if not src.is_dir():
-        raise FileNotFoundError(f"data.utk.root = {str(root)!r}: no such folder or .zip")
+        raise FileNotFoundError(f"data.utk.root = {src.root!r}: no such folder or .zip")
     entries = src.listdir()
     non_image, malformed, bad_names, rows = [], [], [], []
     for name in entries:
@@ -261,7 +261,7 @@ def scan(root: str | os.PathLike, min_size: int, progress: bool = True) -> tuple
         log.warning("byte-identical images (kept together in one split): %s%s", ", ".join(g["files"]),
                     "; their names give different ages" if len(set(g["ages"])) > 1 else "")
     report = {
-        "root": str(root), "files_seen": len(entries), "faces": len(faces),
+        "root": src.root, "files_seen": len(entries), "faces": len(faces),
         "non_image": {"count": len(non_image), "files": non_image},
         "malformed_names": {"count": len(malformed), "files": malformed},
         "bad_names": {"count": len(bad_names), "files": bad_names},
@@ -284,7 +284,7 @@ def duplicate_groups(faces: pd.DataFrame) -> list[dict]:
     return sorted(groups, key=lambda g: g["files"][0])
 
 
-def load_images(root: str | os.PathLike, names: Sequence[str], size: int, progress: bool = True) -> np.ndarray:
+def load_images(root: str | os.PathLike | Source, names: Sequence[str], size: int, progress: bool = True) -> np.ndarray:
     """uint8 (N, 3, size, size) RGB array of the named (already checked) images."""
     src = open_source(root)
 
@@ -425,7 +425,8 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
     """Run the whole preparation of ``cfg`` (a validated ``data.utk`` section) into ``out_dir``.
 
     Writes train/val/test .npy + .csv, meta.json and prepare_report.json; returns the report."""
-    faces, report = scan(cfg["root"], cfg["min_size"], progress)
+    src = open_source(cfg["root"])  # once: a zip's member index is built once for the scan and the images
+    faces, report = scan(src, cfg["min_size"], progress)
     if faces.empty:
         raise ValueError(f"data.utk.root = {cfg['root']!r}: no face with a readable age")
     rng_sub, rng_split, rng_aug = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg["seed"]).spawn(3))
@@ -456,7 +457,7 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
     tables, arrays_ = {}, {}
     for k, split in enumerate(SPLITS):
         t = kept[part == k].sort_values("file_name").reset_index(drop=True)[["file_name", "age", "gender", "race"]]
-        arrays_[split] = load_images(cfg["root"], t["file_name"].tolist(), cfg["image_size"], progress)
+        arrays_[split] = load_images(src, t["file_name"].tolist(), cfg["image_size"], progress)
         tables[split] = t.assign(augmented=False, source=t["file_name"])
     before = {s: age_hist(tables[s]["age"]) for s in SPLITS}
     arrays_["train"], tables["train"] = augment(arrays_["train"], tables["train"], cfg["augment"], aug_seed)
