@@ -139,7 +139,7 @@ def test_a_plain_repro_reaches_every_stage_from_the_root_file(repo):
     for s in root:
         reached |= nx.descendants(graph, s)
     assert not {s.name for s in stages} - {s.name for s in reached}
-    below = {s.name for s in root for s in nx.ancestors(graph, s)} - {s.name for s in root}
+    below = {a.name for s in root for a in nx.ancestors(graph, s)} - {s.name for s in root}
     assert not below, f"stages outside the root file depend on root stages: {sorted(below)}"
     not_reports = [s.name for s in root if not s.metrics and nx.ancestors(graph, s)]
     assert not not_reports, f"root stages that are neither reports (DVC metrics) nor final: {not_reports}"
