@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LTD_EXAMPLE = ROOT.parent / "shared" / "data" / "ltd-example"
+LTD_EXAMPLE = ROOT / "tests" / "data" / "ltd-example"  # 4 real LTD frames (README.md there)
 
 
 @pytest.fixture

@@ -290,7 +290,6 @@ def test_utk_byte_identical_images_never_in_two_splits(utk_faces, tmp_path):
 
 
 # --------------------------------------------------------------------------------------- 7. too little data
-@pytest.mark.skipif(not LTD_EXAMPLE.is_dir(), reason="real LTD sample not available")
 def test_real_ltd_sample_stops_naming_the_empty_test_split(tmp_path):
     cfg = ltd_cfg(LTD_EXAMPLE, image_size=[72, 96], min_split={"train": 2, "val": 1, "test": 20})
     with pytest.raises(splits.TooSmall, match=r"split 'test' \(0 of 2 clips\) has 0 frames, fewer than the minimum "

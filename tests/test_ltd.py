@@ -7,7 +7,6 @@ from stages.data import ltd, splits
 from tests.conftest import LTD_EXAMPLE
 
 
-@pytest.mark.skipif(not LTD_EXAMPLE.is_dir(), reason="real LTD sample not available")
 def test_real_sample_reproduces_annotations_csv():
     df = ltd.read_annotations(LTD_EXAMPLE)
     ref = pd.read_csv(LTD_EXAMPLE / "annotations.csv", sep=";", index_col=0)
