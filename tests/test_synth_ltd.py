@@ -13,6 +13,7 @@ from stages.core.config import ParamError
 from stages.data import synth_ltd as S
 from stages.data.source import open_source
 from stages.synthesize_ltd import load_config
+from tests.tolerance import EXP_ROUNDINGS, sum_tol
 
 LINE = re.compile(r"^(\d{8}) (human|bicycle|motorcycle|vehicle|vehicie) (\d+) (\d+) (\d+) (\d+) ([01])$")
 
@@ -198,9 +199,14 @@ def test_summer_background_brighter_than_winter(tmp_path):
 
 def test_ambient_hand_computed():
     summer = date(2020, 7, 18)                                      # day of year 200 = PEAK_DOY
-    assert S.ambient(summer, 15 * 60) == pytest.approx(S.SEASON_AMP + S.DIURNAL_AMP)
-    assert S.ambient(summer, 3 * 60) == pytest.approx(S.SEASON_AMP - S.DIURNAL_AMP)
+    # float64: two cosines (library calls) and a few roundings on terms up to the amplitudes
+    tol = sum_tol(2 * EXP_ROUNDINGS + 6, S.SEASON_AMP + S.DIURNAL_AMP, np.float64)
+    assert S.ambient(summer, 15 * 60) == pytest.approx(S.SEASON_AMP + S.DIURNAL_AMP, abs=tol)
+    assert S.ambient(summer, 3 * 60) == pytest.approx(S.SEASON_AMP - S.DIURNAL_AMP, abs=tol)
     winter = date(2021, 1, 16)                                      # 182.6 days later: about the coldest
+    # not rounding: day 16 is 184 days after the peak, 1.4 days past the half year, so the seasonal term is
+    # SEASON_AMP (1 - cos(2 pi 1.375 / 365.25)) = 2.2e-4 above its minimum; 1e-3 allows up to about 3 days off the
+    # half year, not a shifted season
     assert S.ambient(winter, 15 * 60) == pytest.approx(-S.SEASON_AMP + S.DIURNAL_AMP, abs=1e-3)
 
 
@@ -214,16 +220,17 @@ def test_recording_days():
 
 
 def test_visible_share_hand_computed():
-    assert S.visible_share((-10, 0, 10, 10), []) == pytest.approx(0.5)              # half outside the frame
-    assert S.visible_share((180, 0, 200, 10), []) == pytest.approx(9 / 20)          # mast covers x 184..194
-    assert S.visible_share((10, 10, 20, 20), [(0, 0, 30, 30)]) == pytest.approx(0)   # behind a larger box
+    tol = sum_tol(3, 1.0, np.float64)  # 1 - (pixel count) / (box area): 2 roundings, the hand value 1 more; all <= 1
+    assert S.visible_share((-10, 0, 10, 10), []) == pytest.approx(0.5, abs=tol)              # half outside the frame
+    assert S.visible_share((180, 0, 200, 10), []) == pytest.approx(9 / 20, abs=tol)          # mast covers x 184..194
+    assert S.visible_share((10, 10, 20, 20), [(0, 0, 30, 30)]) == pytest.approx(0, abs=tol)   # behind a larger box
     # a nearer 10 x 10 box shrunk to its central 8 x 8 hides 8 x 8 of a 20 x 10 box
-    assert S.visible_share((0, 100, 20, 110), [(10, 100, 20, 110)]) == pytest.approx(1 - 8 * 8 / 200)
+    assert S.visible_share((0, 100, 20, 110), [(10, 100, 20, 110)]) == pytest.approx(1 - 8 * 8 / 200, abs=tol)
     rng = np.random.default_rng(0)                                  # agrees with the vectorised version
     x0, y0 = rng.integers(-50, 380, 200), rng.integers(-50, 280, 200)
     boxes = np.stack([x0, y0, x0 + rng.integers(1, 80, 200), y0 + rng.integers(1, 60, 200)], 1)
     ref = [S.visible_share(tuple(b), []) for b in boxes.tolist()]
-    assert np.allclose(S.intrinsic_visible(boxes), ref)
+    assert np.allclose(S.intrinsic_visible(boxes), ref, rtol=0, atol=tol)  # integer products, one division
 
 
 def test_counts_are_poisson_like():
