@@ -76,7 +76,7 @@ def main(argv=None):
     text = "\n".join([
         "# Multi-agent unlearning (seed 003 Table 2's shape)", "",
         "Digits (scikit-learn's 8x8, upsampled to 28x28), a random 10 % of the training rows forgotten (the same rows "
-        "for every system). Values with their 95 % interval (two-level bootstrap over training runs and samples). MIA: "
+        "for every system). Values with their 95 % interval (Student-t over training runs plus a bootstrap over samples). MIA: "
         "the membership attack, forget rows vs held-out rows (0.5 = cannot tell); completeness: share of test samples "
         "where the model predicts the Original's class (seed 003 eq. 17); cost_steps_vs_retrain: optimizer steps as a "
         "fraction of Retrain's (timeliness; measured wall times: reports/<task>/timings/summary.md).", "",

@@ -7,24 +7,24 @@ For Original, Retrain and every method (``repeats`` runs each) it computes, per 
 (:mod:`stages.metrics.probe`, on the saved penultimate features of held-out rows) and the deterministic cost
 relative to Retrain (``cost_steps_vs_retrain``, ``cost_images_vs_retrain``: optimizer steps and images processed;
 the measured wall time is not a metric, see stage report). Values are means over the runs; intervals come from
-the paired two-level bootstrap of :mod:`stages.metrics.bootstrap` (``evaluate.bootstrap`` replicates,
-``evaluate.bootstrap_attack`` for the attacks, ``evaluate.probe_splits`` random halves for the probe), also for
-each method's distance to Retrain |metric - Retrain's| (``gap``), which the report's reading compares.
+:mod:`stages.metrics.bootstrap`: Student-t over the runs plus the sampling part from ``evaluate.bootstrap`` draws
+of the samples (``evaluate.bootstrap_attack`` for the attacks, ``evaluate.probe_splits`` random halves for the
+probe), also for each method's paired difference to Retrain (``diff``) and distance |metric - Retrain's| (``gap``),
+which the report's reading compares.
 
 Writes ``reports/<task>/evaluation.json`` (per model and metric: value, lo, hi, per-run values, gap interval) and
 ``reports/<task>/loss_hist/<model>.csv`` (loss histograms of the two membership populations, repeat 0).
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
 from stages import methods, tasks
-from stages.core import paths
-from stages.core.config import Choice, Float, Int
+from stages.core import config, paths
+from stages.core import threads
+from stages.core.config import Choice, Float, Int, ParamError
 from stages.core.io import derive_seed, read_json, write_csv, write_json
 from stages.core.stage import Stage
 from stages.metrics import bootstrap, cost, families, probe
@@ -32,6 +32,15 @@ from stages.metrics import bootstrap, cost, families, probe
 SCHEMA = {"alpha": Float(min=0, min_open=True), "mia_seed": Int(min=0), "mia_splits": Int(min=2),
           "loss": Choice("abs", "squared"), "hist_bins": Int(min=2), "bootstrap": bootstrap.REPLICATES,
           "bootstrap_attack": Int(min=10), "probe_splits": Int(min=2)}
+
+
+def settings(params: dict) -> dict:
+    """The validated ``evaluate`` section (the attack and probe replicates are a subset of the bootstrap's)."""
+    cfg = config.load("evaluate", SCHEMA, params)
+    for key in ("bootstrap_attack", "probe_splits"):
+        if cfg[key] > cfg["bootstrap"]:
+            raise ParamError(f"evaluate.{key} = {cfg[key]}: at most evaluate.bootstrap ({cfg['bootstrap']})")
+    return cfg
 
 
 def cost_runs(model_meta: dict, retrain_meta: dict) -> list[dict]:
@@ -85,42 +94,38 @@ class Evaluation:
         reps = bootstrap.replicates(self._metrics(m), d)
         v, rr = bootstrap.point(self._attacks(m, cfg["mia_seed"]), self.R)
         values.update(v), runs.update(rr)
-        att: dict = {}
-        for b in range(cfg["bootstrap_attack"]):  # each replicate its own attack seed (sub-sampling, CV splits)
-            for k, x in bootstrap.replicate(self._attacks(m, cfg["mia_seed"] + 1 + b), *d.replicate(b)).items():
-                att.setdefault(k, []).append(x)
-        reps.update({k: np.asarray(x) for k, x in att.items()})
-        # probe: every random half split with every run for the value; per replicate one split and drawn runs
+        # attacks: replicate b refits on its drawn samples with its own seed (sub-sampling, CV splits), every run
+        att = bootstrap.per_run(lambda b, r: self._attacks(m, cfg["mia_seed"] + 1 + b)(r, d.replicate(b)[1]),
+                                cfg["bootstrap_attack"], self.R)
+        reps.update(att)
+        # probe: every random half split with every run for the value; the splits are its sampling replicates
         per_split = [bootstrap.point(self._probe(m, s), self.R) for s in range(len(self.halves))]
         values["probe"] = float(np.mean([p[0]["probe"] for p in per_split]))
         runs["probe"] = [float(np.mean([p[1]["probe"][r] for p in per_split])) for r in range(self.R)]
-        reps["probe"] = np.asarray([np.mean([p[1]["probe"][r] for r in d.reps[s]]) for s, p in enumerate(per_split)])
+        reps["probe"] = np.asarray([p[1]["probe"] for p in per_split], dtype=np.float64)  # (splits, R)
         # cost: deterministic per run; its interval spans the runs only
         c = cost_runs(self.meta[m], self.meta["retrain"])
         values.update(bootstrap.mean_dicts(c)), runs.update({k: [x[k] for x in c] for k in c[0]})
         for k in c[0]:
-            reps[k] = np.asarray([np.mean([c[r][k] for r in rep]) for rep in d.reps])
+            reps[k] = np.tile([x[k] for x in c], (d.n, 1)).astype(np.float64)
         return values, runs, reps
 
     def run(self) -> tuple[dict, dict]:
         """evaluation.json's models and the loss histograms (repeat 0) per model."""
         values, runs, reps, hists = {}, {}, {}, {}
         # models in parallel processes (each is deterministic on its own: the draws and seeds are fixed here)
-        done = Parallel(n_jobs=min(2, os.cpu_count() or 1))(delayed(self.model)(m) for m in self.models)
+        done = Parallel(n_jobs=threads.workers(2))(delayed(self.model)(m) for m in self.models)
         for m, (values[m], runs[m], reps[m]) in zip(self.models, done):
             hists[m] = self.family.histogram(self.preds[m][0])
             if self.log:
                 self.log.info("%s/%s: %s", self.task.name, m, {k: round(v, 4) for k, v in values[m].items()})
-        return bootstrap.records(values, runs, reps, skip=paths.REFERENCE_MODELS), hists
+        return bootstrap.records(values, runs, reps), hists  # the Original too: does a metric tell it from Retrain?
 
 
 def main(argv=None):
     st = Stage("evaluate", __doc__, argv, root=True, task=dict(required=True))
     task = tasks.get(st.args.task, st.params, st.root)
-    cfg = st.section("evaluate", SCHEMA)
-    for key in ("bootstrap_attack", "probe_splits"):
-        if cfg[key] > cfg["bootstrap"]:
-            raise ValueError(f"evaluate.{key} = {cfg[key]}: at most evaluate.bootstrap ({cfg['bootstrap']})")
+    cfg = settings(st.params)
     models = methods.task_models(st.params, task)
     ev = Evaluation(task, models, cfg, st.glob["repeats"], st.glob["seed"], st.root, st.log)
     out, hists = ev.run()

@@ -8,7 +8,7 @@ columns = input, then each model's overlay), ``<explainer>_diff.png`` (each mode
 normalised to sum 1; green = more attention, red = less) and ``reports/<task>/xai/<explainer>.json``: per model
 the heatmap metrics of seed 000, AS (attention shift vs Original) and the task's coverage metrics (LTD: h-HC on
 the forget class's boxes, r-HC on the others'), each the mean over repeats of the mean over explained images, with a
-95 % interval from the paired two-level bootstrap (repeats, images; ``evaluate.bootstrap`` replicates) and the
+95 % interval from :mod:`stages.metrics.bootstrap` (Student-t over repeats plus a bootstrap over images; ``evaluate.bootstrap`` replicates) and the
 paired interval of its distance to Retrain. For a signed explainer they use the positive part of the maps. The
 figures show repeat 0.
 """
@@ -63,7 +63,7 @@ def per_image(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame
 def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.DataFrame, classes: dict,
                     signed: bool, n_boot: int, seed: int, log) -> dict[str, dict]:
     """Per model (and the ``uniform`` baseline heatmap): counts and, per metric, value (mean over repeats of the
-    mean over explained images) with its interval (paired two-level bootstrap over repeats and explained images)
+    mean over explained images) with its interval (Student-t over repeats plus a paired bootstrap over explained images)
     and the gap to Retrain. Per coverage metric also its lift: HC divided by the share of the frame the boxes cover
     (per image, then averaged; 1 = no preference for the boxes, the uniform heatmap's value)."""
     maps = {**maps, UNIFORM: np.ones_like(maps[REFERENCE])}  # the baseline: HC = box share, lift = 1
@@ -84,7 +84,7 @@ def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.Dat
     for m, v in vals.items():
         values[m], runs[m] = bootstrap.point(stat(v), R)
         reps[m] = bootstrap.replicates(stat(v), draws)
-    rec = bootstrap.records(values, runs, reps, skip=(*paths.REFERENCE_MODELS, UNIFORM))
+    rec = bootstrap.records(values, runs, reps, skip=(UNIFORM,))
     return {m: {**counts[m], **rec[m]} for m in maps}
 
 

@@ -12,7 +12,7 @@ params.yaml does not hold yet, such as ``unlearn.methods.finetune.epochs.utk``: 
 key), then ``dvc queue start -j N`` and a wait on ``dvc queue status``. An experiment name that already exists on
 this commit is reused, never queued twice. Collecting reads each experiment's ``reports/<task>/summary.json`` (its
 value: the mean over the ``repeats`` training runs) from ``dvc exp show --json`` and ``intervals.json`` (the 95 %
-two-level bootstrap interval over runs and samples) from the experiment's commit, and writes
+interval over runs and samples) from the experiment's commit, and writes
 ``reports/sweeps/<name>/`` table.md, results.csv and figure.png, with the published values beside ours.
 
 One GPU per worker: queue workers inherit the environment of the ``dvc queue start`` that spawned them, and worker
@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stages.core import config, progress
+from stages.core import config, progress, threads
 from stages.core.io import save_figure, write_csv, write_text
 from stages.core.tables import fmt, fmt_interval
 from stages.metrics.bootstrap import separated
@@ -266,7 +266,7 @@ def table_md(name: str, sw: Sweep, rows: list[dict], problems: dict[str, str]) -
     out = [f"# Sweep `{name}`: {sw.doc}", "",
            f"Task `{sw.task}`, swept {keys}: one DVC experiment per value (`{exp_name(name, sw.values[0])}`, ...). "
            f"Each cell: the experiment's value, the mean over its `repeats` training runs, and [95 % interval] (the "
-           f"two-level bootstrap over runs and samples), from `reports/{sw.task}/summary.json` and `intervals.json`. "
+           f"interval over runs and samples), from `reports/{sw.task}/summary.json` and `intervals.json`. "
            "`published`: the paper's number at that setting ('-': none published)."]
     for metric in sw.metrics:
         pub = [m for m in sw.models if any(r["published"] is not None for r in rows
@@ -354,12 +354,15 @@ def queue_status() -> tuple[dict[str, set], int]:
 
 
 def start_workers(jobs: int, gpus: list[str]) -> None:
+    """Start the queue workers; each stage they run learns from UNLEARN_JOBS how many share the CPU cores
+    (:mod:`stages.core.threads`)."""
     if not gpus:
-        print(sh("dvc", "queue", "start", "-j", str(jobs)).strip())
+        print(sh("dvc", "queue", "start", "-j", str(jobs), env={**os.environ, threads.JOBS_VAR: str(jobs)}).strip())
         return
+    shared = {**os.environ, threads.JOBS_VAR: str(len(gpus))}  # all GPU workers run at once
     for k, gpu in enumerate(gpus, 1):  # worker k from `-j k` in its own environment, once worker k-1 is up
         print(f"CUDA_VISIBLE_DEVICES={gpu}:", sh("dvc", "queue", "start", "-j", str(k),
-                                                 env={**os.environ, "CUDA_VISIBLE_DEVICES": gpu}).strip())
+                                                 env={**shared, "CUDA_VISIBLE_DEVICES": gpu}).strip())
         start = time.monotonic()
         while queue_status()[1] < k and time.monotonic() - start < 60:
             time.sleep(1)

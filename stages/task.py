@@ -75,11 +75,12 @@ def main(argv=None):
                skip_original=dict(action="store_true", help="do not copy the Original (the classification track: "
                                   "stage classification_models copies it with the task's other models)"))
     task = tasks.get(st.args.task, st.params, st.root)
+    n_images = xai.n_images(st.params, task.name)
     info = describe(task)
     if not st.args.skip_original:
         copy_original(task, st.root)
     write_json(paths.task_json(task.name, st.root), info)
-    write_subset(task, xai.n_images(st.params, task.name), st.glob["seed"], st.log)
+    write_subset(task, n_images, st.glob["seed"], st.log)
     st.log.info("%s on %s: %s, roles %s", task.name, task.dataset, info["request"], info["roles"])
 
 

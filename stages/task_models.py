@@ -25,6 +25,9 @@ def main(argv=None):
     st = Stage("task_models", __doc__, argv, task=dict(required=True, help="a task of classification.tasks"))
     task = tasks.get(st.args.task, st.params, st.root)
     names = methods.names(st.params, task.METHODS)
+    methods.recipes(st.params, tasks.all_names(st.params))
+    for name in names:  # every method's settings before the first model trains
+        methods.settings(st.params, name, task.name)
     task_stage.copy_original(task, st.root)
     if run.load_recipe(st.params, task.recipe_key)["gpus"] > 1:  # torchrun re-launches the retrain module itself
         subprocess.run([sys.executable, "-m", "stages.retrain", "--task", task.name], check=True)

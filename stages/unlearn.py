@@ -16,29 +16,11 @@ import torch
 
 from stages import methods, tasks
 from stages.core import config, paths
-from stages.core.config import Choice, Float, Int, Section
 from stages.core.io import seed_everything
 from stages.methods.base import Context
 from stages.models import resnet, run
 from stages.models.train import Recipe
 from stages.core.stage import Stage
-
-RECIPE = {  # unlearn.<task>
-    "epochs": Int(min=1), "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"),
-    "lr": Float(min=0, min_open=True), "momentum": Float(min=0, max=1), "weight_decay": Float(min=0),
-}
-
-
-def method_settings(params: dict, name: str, Method, task: str) -> tuple[dict, int | None]:
-    """Validated ``unlearn.methods.<name>`` and the method's own epochs for ``task`` (None: the recipe's)."""
-    key = f"{methods.SECTION}.{name}"
-    raw = config.get(params, key) or {}
-    own = config.validate(raw, {**Method.PARAMS, "epochs": Section(optional=True, default=None)}, key)
-    epochs = own.pop("epochs")
-    if epochs is not None and task in epochs:
-        return own, Int(min=1).check(f"{key}.epochs.{task}", epochs[task])
-    return own, None
-
 
 def main(argv=None):
     st = Stage("unlearn", __doc__, argv, task=dict(required=True), method=dict(required=True))
@@ -46,9 +28,9 @@ def main(argv=None):
     name = st.args.method
     if name not in methods.names(st.params, task.METHODS):
         raise config.ParamError(f"{task.METHODS}: {name!r} is not in the method list of task {task.name}")
-    unlearn = st.section("unlearn", {"methods": Section(), **{t: RECIPE for t in tasks.all_names(st.params)}})
+    unlearn = methods.recipes(st.params, tasks.all_names(st.params))
     Method = methods.get(name)
-    own, epochs = method_settings(st.params, name, Method, task.name)
+    own, epochs = methods.settings(st.params, name, task.name)
     shared = {k: v for k, v in run.load_recipe(st.params, task.recipe_key).items() if k in run.SHARED}
     recipe_cfg = unlearn[task.name]
     recipe = Recipe.from_params(recipe_cfg, **shared, patience=0, **({"epochs": epochs} if epochs else {}))

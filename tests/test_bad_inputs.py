@@ -8,6 +8,7 @@ import copy
 import json
 import logging
 import os
+import pickle
 import shutil
 import stat
 
@@ -17,11 +18,12 @@ import pandas as pd
 import pytest
 
 from stages import prepare_ltd
-from stages.data import ltd, splits, synth_utk, utkface
+from stages.data import cifar10, digits, ltd, mnist, splits, synth_utk, utkface
 from stages.data.arrays import SPLITS
 from stages.core.io import atomic_dir
 from tests.conftest import LTD_EXAMPLE
 from tests.test_ltd import GOOD, write_tree
+from tests.test_readers import idx_bytes, write_cifar
 from tests.test_utkface import CFG as UTK_BASE
 from tests.test_utkface import make_cfg
 
@@ -364,6 +366,88 @@ def test_small_utk_split_or_forget_set_stops(utk_faces, tmp_path):
         utkface.prepare(utk_cfg(utk_faces, min_split={"train": 2, "val": 1, "test": 1, "forget": 500}),
                         tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------ 7b. classes too small for the digits splits
+def digits_cfg(root, fmt="mnist", **over):
+    cfg = {"root": str(root), "format": fmt, "seed": 0, "image_size": 8, "val_share": 0.25,
+           "limit": {"train": 0, "test": 0}, "min_split": {"train": 1, "val": 1, "test": 1}}
+    cfg.update(over)
+    return cfg
+
+
+def mnist_files(root, y_train, y_test):
+    """Tiny MNIST IDX files (4x4 images) with the given labels; returns the label files (train, test)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for split, y in (("train", y_train), ("test", y_test)):
+        img, lab = mnist.FILES[split]
+        (root / img).write_bytes(idx_bytes(np.full((len(y), 4, 4), 7, np.uint8)))
+        (root / lab).write_bytes(idx_bytes(np.asarray(y, np.uint8)))
+    return [root / mnist.FILES[s][1] for s in ("train", "test")]
+
+
+FOUR_EACH = [c for c in range(3) for _ in range(4)]   # classes 0, 1, 2 with 4 images each
+
+
+def test_digits_class_with_one_training_image_stops_naming_file_class_and_count(tmp_path):
+    train, _ = mnist_files(tmp_path / "raw", FOUR_EACH + [3], [0, 1, 2, 3])
+    with pytest.raises(splits.TooSmall) as info:
+        digits.prepare(digits_cfg(tmp_path / "raw"), tmp_path / "out")
+    msg = str(info.value)
+    assert msg.startswith(f"{train}: class 3 has 1 image(s), fewer than the 2 that a stratified split "
+                          f"(train / val) needs"), msg
+    assert not (tmp_path / "out").exists()
+
+
+def test_digits_class_left_with_one_image_by_the_limit_says_so(tmp_path):
+    train, _ = mnist_files(tmp_path / "raw", [0] * 20 + [1] * 20 + [2] * 2, [0, 1, 2])
+    with pytest.raises(splits.TooSmall) as info:
+        digits.prepare(digits_cfg(tmp_path / "raw", limit={"train": 25, "test": 0}), tmp_path / "out")
+    assert str(info.value).startswith(f"{train} (after data.digits.limit.train = 25): class 2 has 1 image(s)")
+
+
+def test_digits_val_share_too_small_for_one_image_per_class_names_the_setting(tmp_path):
+    train, _ = mnist_files(tmp_path / "raw", FOUR_EACH, [0, 1, 2])
+    with pytest.raises(splits.TooSmall) as info:
+        digits.prepare(digits_cfg(tmp_path / "raw", val_share=0.1), tmp_path / "out")
+    assert str(info.value) == (f"{train}: the val part of a stratified split would hold 2 image(s), fewer than "
+                               f"the 3 classes (one of each); change data.digits.val_share = 0.1")
+
+
+def test_digits_test_class_absent_from_training_names_both_files(tmp_path):
+    train, test = mnist_files(tmp_path / "raw", FOUR_EACH, [0, 1, 2, 5, 1, 5])
+    with pytest.raises(splits.LabelError) as info:
+        digits.prepare(digits_cfg(tmp_path / "raw"), tmp_path / "out")
+    msg = str(info.value)
+    assert msg.startswith(f"{test}: class 5 (2 rows, first row 3) is absent from the training data {train}"), msg
+
+
+def test_digits_cifar_class_too_small_names_the_training_batches(tmp_path):
+    write_cifar(tmp_path / "raw", n=4)
+    y = {name: [0, 1, 0, 1] for name in cifar10.TRAIN + (cifar10.TEST,)}
+    y["data_batch_4"] = [0, 1, 7, 1]
+    for name, labels in y.items():
+        batch = pickle.loads((tmp_path / "raw" / name).read_bytes())
+        (tmp_path / "raw" / name).write_bytes(pickle.dumps({**batch, b"labels": labels}))
+    with pytest.raises(splits.TooSmall) as info:
+        digits.prepare(digits_cfg(tmp_path / "raw", "cifar10"), tmp_path / "out")
+    assert str(info.value).startswith(f"{tmp_path / 'raw' / 'data_batch_1'}..5: class 7 has 1 image(s)")
+
+
+def test_digits_label_outside_the_classes_stops_prepare(tmp_path):
+    _, test = mnist_files(tmp_path / "raw", FOUR_EACH, [0, 1, 2] * 10 + [200] * 30)
+    with pytest.raises(splits.LabelError) as info:
+        digits.prepare(digits_cfg(tmp_path / "raw"), tmp_path / "out")
+    assert str(info.value) == (f"{test}: row 30 has label 200, outside 0..9, the 10 MNIST classes "
+                               f"(30 of 60 rows out of range)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_digits_valid_tiny_files_still_prepare(tmp_path):
+    mnist_files(tmp_path / "raw", FOUR_EACH, [0, 1, 2, 2])
+    stats = digits.prepare(digits_cfg(tmp_path / "raw"), tmp_path / "out")
+    assert stats["classes"] == 3 and {s: v["images"] for s, v in stats["splits"].items()} == \
+        {"train": 9, "val": 3, "test": 4}
 
 
 # ------------------------------------------------------------------------------------------ 10. permissions

@@ -35,10 +35,9 @@ def test_shipped_params_validate():
     for name in tasks.all_names(params):
         task = tasks.get(name, params)
         run.load_recipe(params, task.recipe_key)
-        config.load("unlearn", {"methods": config.Section(), **{t: unlearn.RECIPE for t in tasks.all_names(params)}},
-                    params)
+        methods.recipes(params, tasks.all_names(params))
         for m in methods.names(params, task.METHODS):
-            unlearn.method_settings(params, m, methods.get(m), name)
+            methods.settings(params, m, name)
         for e in xai.names(params, task.EXPLAINERS):
             xai.settings(params, e)
 

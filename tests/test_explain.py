@@ -139,8 +139,11 @@ def test_ltd_stages(root):
         assert f[k]["lo"] <= f[k]["value"] <= f[k]["hi"] and len(f[k]["runs"]) == 2
         # value: the rounded mean of the runs; runs: each rounded (all >= 0): two roundings to 6 digits apart
         assert f[k]["value"] == pytest.approx(np.mean(f[k]["runs"]), rel=2 * SIG6 + rel_tol(3, np.float64))
-        # the report subtracts the same two rounded values, then rounds the gap
-        assert f[k]["gap"] == pytest.approx(abs(f[k]["value"] - m["retrain"][k]["value"]), rel=SIG6, abs=0)
+        # the gap is |difference| of the unrounded values, rounded once; the rounded values (6 digits each) differ
+        # from it by at most half a unit of the 6th digit of each, and of the gap
+        v, r = f[k]["value"], m["retrain"][k]["value"]
+        assert f[k]["gap"] == pytest.approx(abs(v - r), rel=0, abs=SIG6 * (abs(v) + abs(r) + abs(v - r)))
+        assert f[k]["diff_lo"] <= f[k]["diff"] <= f[k]["diff_hi"] and f[k]["gap"] == abs(f[k]["diff"])
         assert 0 <= f[k]["gap_lo"] <= f[k]["gap_hi"]
 
 

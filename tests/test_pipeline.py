@@ -20,9 +20,14 @@ def repo():
     r.close()
 
 
+# Stage check_params reads every section, so it reruns on any param change; its output's content never changes,
+# so that rerun reaches no other stage (DVC compares the output's hash). Left out of the rerun sets below.
+CHECK = "check_params"
+
+
 def rerun_set(repo, key: str) -> tuple[set[str], set[str]]:
-    """(stages whose params include ``key``, those plus everything downstream of them)."""
-    stages = list(repo.index.stages)
+    """(stages whose params include ``key``, those plus everything downstream of them), check_params aside."""
+    stages = [s for s in repo.index.stages if s.name != CHECK]
     direct = set()
     for s in stages:
         for dep in s.deps:
@@ -68,6 +73,29 @@ def test_sigma_reruns_only_the_confuse_chain(repo):
             "classification_report@digits_random"} <= affected
     assert not any(base(s).startswith(("train@", "task@", "retrain@", "prepare", "synth")) or "finetune" in s
                    for s in affected)
+
+
+def test_check_params_reads_every_section_and_its_output_is_constant(repo, tmp_path, monkeypatch):
+    from stages import check_params
+    from stages.core import config
+
+    stage = next(s for s in repo.index.stages if s.name == CHECK)
+    keys = {k for d in stage.deps if isinstance(d, ParamsDependency) for k in (d.params or [])}
+    assert keys == set(config.TOP_LEVEL)
+    root_stages = {s.name for s in repo.index.stages if not any(d.def_path.startswith(("data/", "models/", "reports/"))
+                                                               and d.def_path != check_params.OUT for d in s.deps)}
+    assert all(check_params.OUT in [d.def_path for d in s.deps] for s in repo.index.stages if s.name in root_stages
+               and s.name != CHECK)
+    outs = []
+    for sigma in (0.05, 0.5):  # two different settings: the same output bytes
+        monkeypatch.chdir(tmp_path)
+        params = yaml.safe_load((ROOT / "params.yaml").read_text())
+        params["unlearn"]["methods"]["confuse"]["sigma"] = sigma
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+        monkeypatch.setattr(config, "PARAMS_FILE", str(tmp_path / "params.yaml"))
+        check_params.main([])
+        outs.append((tmp_path / check_params.OUT).read_bytes())
+    assert outs[0] == outs[1] and outs[0]
 
 
 def test_method_settings_stay_with_their_method(repo):

@@ -66,7 +66,11 @@ def test_task_lists_are_disjoint_and_picked_lists_checked():
         tasks.all_names(p)
     p = copy.deepcopy(PARAMS)
     p["agents"]["methods"] = ["finetune", "nope"]
-    with pytest.raises(config.ParamError, match=r"agents\.methods: 'nope' is not a method of unlearn\.methods"):
+    with pytest.raises(config.ParamError, match=r"agents\.methods: unknown unlearning method 'nope' \(known: "):
+        methods.names(p, "agents.methods")
+    del p["unlearn"]["methods"]["imu"]  # a method module that unlearn.methods does not list
+    p["agents"]["methods"] = ["finetune", "imu"]
+    with pytest.raises(config.ParamError, match=r"agents\.methods: 'imu' is not a method of unlearn\.methods"):
         methods.names(p, "agents.methods")
     p = copy.deepcopy(PARAMS)   # an agents task listed under tasks: is refused by name
     p["tasks"]["agents_gru"] = p["agents"]["tasks"].pop("agents_gru")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from stages.data import cifar10, mnist
+from stages.data.splits import LabelError
 
 SIZES = {"train": 5, "test": 3}
 
@@ -98,6 +99,31 @@ def test_mnist_defect_names_file(tmp_path, case):
         assert frag in msg, msg
 
 
+def _set_labels(path, rows, value, header=8):
+    data = bytearray(path.read_bytes())
+    for r in rows:
+        data[header + r] = value
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name,rows,n", [(TEST_LAB, [1, 2], 3), (TRAIN_LAB, [4], 5)])
+def test_mnist_label_outside_the_classes_names_file_row_and_value(tmp_path, name, rows, n):
+    write_mnist(tmp_path)
+    _set_labels(tmp_path / name, rows, 200)
+    with pytest.raises(LabelError) as info:
+        mnist.load(tmp_path)
+    msg = str(info.value)
+    assert msg.startswith(f"{tmp_path / name}: row {rows[0]} has label 200, outside 0..9"), msg
+    assert f"({len(rows)} of {n} rows out of range)" in msg, msg
+
+
+def test_mnist_labels_at_the_class_bounds_are_accepted(tmp_path):
+    write_mnist(tmp_path)
+    _set_labels(tmp_path / TEST_LAB, [0], 0)
+    _set_labels(tmp_path / TEST_LAB, [1], 9)
+    assert mnist.load(tmp_path)[3][:2].tolist() == [0, 9]
+
+
 def test_mnist_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere"):
         mnist.load(tmp_path / "nowhere")
@@ -177,3 +203,14 @@ def test_cifar_defect_names_file(tmp_path, case):
     assert str(tmp_path) in msg, msg  # the full path
     for frag in fragments:
         assert frag in msg, msg
+
+
+@pytest.mark.parametrize("name,labels,row,value", [("data_batch_2", [3, 10], 1, 10), ("test_batch", [-1, 0], 0, -1)])
+def test_cifar_label_outside_the_classes_names_file_row_and_value(tmp_path, name, labels, row, value):
+    write_cifar(tmp_path)
+    _batch(name, lambda b: {**b, b"labels": labels})(tmp_path)
+    with pytest.raises(LabelError) as info:
+        cifar10.load(tmp_path)
+    msg = str(info.value)
+    assert msg.startswith(f"{tmp_path / name}: row {row} has label {value}, outside 0..9"), msg
+    assert "(1 of 2 rows out of range)" in msg, msg

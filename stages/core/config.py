@@ -139,9 +139,22 @@ TOP_LEVEL = ("seed", "device", "repeats", "tasks", "classification", "data", "tr
              "explainers", "explain", "agents", "evaluate")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error (plain YAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ParamError(f"{self.name}:{key_node.start_mark.line + 1}: key {key!r} given twice in one mapping")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_params(path: str | None = None) -> dict:
     with open(path or PARAMS_FILE) as f:
-        params = yaml.safe_load(f) or {}
+        params = yaml.load(f, Loader=_UniqueKeyLoader) or {}
     if not isinstance(params, dict):
         raise ParamError(f"{path or PARAMS_FILE}: expected a mapping of sections")
     unknown = sorted(set(params) - set(TOP_LEVEL))

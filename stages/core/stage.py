@@ -1,4 +1,5 @@
-"""The skeleton every stage follows: parse args, read params.yaml, set up logging, validate own sections.
+"""The skeleton every stage follows: parse args, read params.yaml, check the plugin lists, set up logging, validate
+own sections, all before any data is read.
 
     st = Stage("unlearn", __doc__, argv, task=dict(required=True), method=dict(required=True))
     cfg = st.section("unlearn", SCHEMA)       # validated; a bad key stops the stage naming it
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from stages.core import config
+from stages.core import config, registry
 from stages.core.io import pick_device, setup_logging
 
 
@@ -26,6 +27,7 @@ class Stage:
         self.log = setup_logging(name)
         self.params = config.read_params()
         self.glob = config.load_global(self.params)
+        registry.check_lists(self.params)  # an unknown or repeated task, method or explainer stops every stage
 
     def section(self, dotted: str, schema: dict) -> dict:
         return config.load(dotted, schema, self.params)

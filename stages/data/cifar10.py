@@ -8,7 +8,8 @@ Images are returned uint8 (N, 32, 32, 3) (height, width, channel); labels int64 
 
 Every defect is a ``ValueError`` naming the file (``FileNotFoundError`` for a missing batch): a file that is
 not a readable pickle (truncated, other format), not a dict or missing a key, data not of shape (N, 3072) or
-not representable as uint8 (non-integer, or values outside 0..255), labels not N integers.
+not representable as uint8 (non-integer, or values outside 0..255), labels not N integers, a label outside
+the 10 classes 0..9 (:class:`~stages.data.splits.LabelError`, naming the first such row).
 
 Security: unpickling can run arbitrary code, so use this reader only on files from a trusted source.
 """
@@ -19,11 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from stages.data.splits import check_labels
+
 TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST = "test_batch"
 SUBDIR = "cifar-10-batches-py"
 SIDE = 32
 ROW = 3 * SIDE * SIDE  # 3072 values per image
+CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
 def folder(root: Path) -> Path:
@@ -69,8 +73,15 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path}: {labels.size} labels (shape {labels.shape}) for {n} images")
     if n and labels.dtype.kind not in "iu":
         raise ValueError(f"{path}: labels of dtype {labels.dtype}, expected integers")
+    check_labels(path, labels, len(CLASS_NAMES), "CIFAR-10")
     images = data.reshape(n, 3, SIDE, SIDE).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels.astype(np.int64)
+
+
+def label_files(root) -> dict[str, str]:
+    """The batch files of each split (``train``, ``test``) in ``root``, for messages."""
+    base = folder(Path(root))
+    return {"train": f"{base / TRAIN[0]}..{TRAIN[-1][-1]}", "test": str(base / TEST)}
 
 
 def load(root) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -10,12 +10,15 @@ batches (``format: cifar10``) switches the dataset with no code change.
 splits a stratified validation set off the training files (seeded), resizes to ``image_size`` (bilinear,
 OpenCV) and writes the prepared layout of :mod:`stages.data.arrays`: ``<split>.npy`` uint8 (N, C, H, W),
 ``<split>.csv`` (``label``, ``split``, ``source`` = train | test file, ``source_row``), ``meta.json`` (channels,
-size, classes, class names, training mean/std).
+size, classes, class names, training mean/std). The readers reject a label outside the format's 10 classes;
+``prepare`` stops naming the file and the class when a class has too few images for a stratified split (``limit``
+or train/val), a split part would hold fewer images than there are classes, or a test class has no training image.
 """
 from __future__ import annotations
 
 import gzip
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -28,12 +31,12 @@ from stages.core import config
 from stages.core.config import Choice, Float, Int, Section, Str
 from stages.core.io import atomic_dir, derive_seed
 from stages.data import arrays, cifar10, mnist
-from stages.data.splits import check_size
+from stages.data.splits import check_size, check_stratified, check_test_classes
 
 SECTION = "data.digits"
 READERS = {"mnist": mnist.load, "cifar10": cifar10.load}
-CLASS_NAMES = {"mnist": [str(d) for d in range(10)],
-               "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]}
+LABEL_FILES = {"mnist": mnist.label_files, "cifar10": cifar10.label_files}
+CLASS_NAMES = {"mnist": mnist.CLASS_NAMES, "cifar10": cifar10.CLASS_NAMES}  # the readers reject other labels
 SCHEMA = {
     "export": Section(), "root": Str(), "format": Choice(*READERS), "seed": Int(min=0),
     "image_size": Int(min=8, max=256), "val_share": Float(min=0, max=1, min_open=True, max_open=True),
@@ -88,13 +91,36 @@ def _resize(x: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
-def _limit(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+def _limit(y: np.ndarray, n: int, seed: int, where: str, key: str) -> np.ndarray:
     """Row indices of a stratified subset of ``n`` rows (all rows when n is 0 or at least their count)."""
     rows = np.arange(len(y))
     if n == 0 or n >= len(y):
         return rows
+    check_stratified(where, y, {"kept": n, "left-out": len(y) - n}, f"{key} = {n} (0 keeps all {len(y)} rows)")
     keep, _ = train_test_split(rows, train_size=n, stratify=y, random_state=seed)
     return np.sort(keep)
+
+
+def _split_val(rows: np.ndarray, y: np.ndarray, share: float, seed: int, where: str, key: str):
+    """``(train, val)`` row indices: a stratified share ``share`` of ``rows`` held out for validation."""
+    n_val = math.ceil(share * len(rows))  # scikit-learn's rounding of a float test_size
+    check_stratified(where, y[rows], {"train": len(rows) - n_val, "val": n_val}, f"{key}.val_share = {share}")
+    tr, va = train_test_split(rows, test_size=share, stratify=y[rows], random_state=seed)
+    return np.sort(tr), np.sort(va)
+
+
+def _select(cfg: dict, y_train: np.ndarray, y_test: np.ndarray, files: dict, dataset: str):
+    """``(train, val, test)`` row indices of the training and test files, each class checked on the way."""
+    key, lim, seed = f"data.{dataset}", cfg["limit"], cfg["seed"]
+    src_tr = _limit(y_train, lim["train"], derive_seed(seed, dataset, "limit", "train"), files["train"],
+                    f"{key}.limit.train")
+    src_te = _limit(y_test, lim["test"], derive_seed(seed, dataset, "limit", "test"), files["test"],
+                    f"{key}.limit.test")
+    after = f"after {key}.limit.train = {lim['train']}" if len(src_tr) < len(y_train) else ""
+    check_test_classes(files["train"], y_train[src_tr], files["test"], y_test[src_te], src_te, after)
+    where = f"{files['train']}{' (' + after + ')' if after else ''}"
+    tr, va = _split_val(src_tr, y_train, cfg["val_share"], derive_seed(seed, dataset, "val"), where, key)
+    return tr, va, src_te
 
 
 def prepare(cfg: dict, out: Path, dataset: str = "digits") -> dict:
@@ -102,11 +128,8 @@ def prepare(cfg: dict, out: Path, dataset: str = "digits") -> dict:
     root = Path(cfg["root"])
     x_train, y_train, x_test, y_test = READERS[cfg["format"]](root)
     key = f"data.{dataset}"
-    src_tr = _limit(y_train, cfg["limit"]["train"], derive_seed(cfg["seed"], dataset, "limit", "train"))
-    src_te = _limit(y_test, cfg["limit"]["test"], derive_seed(cfg["seed"], dataset, "limit", "test"))
-    tr, va = train_test_split(src_tr, test_size=cfg["val_share"], stratify=y_train[src_tr],
-                              random_state=derive_seed(cfg["seed"], dataset, "val"))
-    parts = {"train": ("train", np.sort(tr), x_train, y_train), "val": ("train", np.sort(va), x_train, y_train),
+    tr, va, src_te = _select(cfg, y_train, y_test, LABEL_FILES[cfg["format"]](root), dataset)
+    parts = {"train": ("train", tr, x_train, y_train), "val": ("train", va, x_train, y_train),
              "test": ("test", src_te, x_test, y_test)}
     classes = int(max(y_train.max(), y_test.max())) + 1
     stats = {"format": cfg["format"], "root": str(root), "classes": classes, "splits": {}}
@@ -124,7 +147,6 @@ def prepare(cfg: dict, out: Path, dataset: str = "digits") -> dict:
                 mean, std = arrays.channel_stats(images)
                 channels = images.shape[1]
         meta = {"dataset": dataset, "format": cfg["format"], "channels": channels, "image_size": cfg["image_size"],
-                "classes": classes, "class_names": CLASS_NAMES[cfg["format"]][:classes] if classes <= 10 else
-                [str(c) for c in range(classes)], "mean": mean, "std": std}
+                "classes": classes, "class_names": CLASS_NAMES[cfg["format"]][:classes], "mean": mean, "std": std}
         (Path(tmp) / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     return stats

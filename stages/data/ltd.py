@@ -25,7 +25,6 @@ The copy may be a folder or a ``.zip`` of it, read in place (:mod:`stages.data.s
 from __future__ import annotations
 
 import logging
-import os
 import posixpath
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +36,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from stages.core import threads
 from stages.data.source import Source, open_source
 
 log = logging.getLogger(__name__)
@@ -437,7 +437,7 @@ def read_frames(root, file_names, size_hw, workers: int | None = None, progress:
         else:
             out[i, 0] = img
 
-    with ThreadPoolExecutor(workers or os.cpu_count()) as ex:
+    with ThreadPoolExecutor(workers or threads.workers()) as ex:
         list(tqdm(ex.map(work, range(len(file_names))), total=len(file_names), disable=not progress,
                   desc="frames", mininterval=5))
     return out, problems

@@ -10,8 +10,8 @@ magic is 2049 for labels (ndim 1: N) and 2051 for images (ndim 3: N, H, W).
 
 Every defect is a ``ValueError`` naming the file (``FileNotFoundError`` for a missing one): a magic that is
 not the expected one (other dtype code or ndim), a file shorter than its header says (truncated) or longer
-(trailing bytes), an unreadable gzip stream, and images and labels of one split that differ in count.
-Labels are read as they are (int64), without checking their range.
+(trailing bytes), an unreadable gzip stream, images and labels of one split that differ in count, and a label
+outside the 10 digit classes 0..9 (:class:`~stages.data.splits.LabelError`, naming the first such row).
 """
 from __future__ import annotations
 
@@ -22,11 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from stages.data.splits import check_labels
+
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 UBYTE = 0x08  # IDX dtype code of unsigned byte
+CLASS_NAMES = [str(d) for d in range(10)]
 
 
 def find(root: Path, name: str) -> Path:
@@ -79,10 +82,16 @@ def load_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     img_path, lab_path = (find(root, name) for name in FILES[split])
     images = read_idx(img_path, 3)
     labels = read_idx(lab_path, 1).astype(np.int64)
+    check_labels(lab_path, labels, len(CLASS_NAMES), "MNIST")
     if len(images) != len(labels):
         raise ValueError(f"{split} split: {img_path} holds {len(images)} images but {lab_path} "
                          f"holds {len(labels)} labels")
     return images, labels
+
+
+def label_files(root) -> dict[str, str]:
+    """The label file of each split (``train``, ``test``) in ``root``, for messages."""
+    return {split: str(find(Path(root), lab)) for split, (_, lab) in FILES.items()}
 
 
 def load(root) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Temporal clip-level splitting and training-set count rebalancing (LTD, seed 000)."""
+"""Temporal clip-level splitting and training-set count rebalancing (LTD, seed 000); the checks a prepare stage
+runs before it splits: split sizes, labels within the declared classes, classes a stratified split can serve."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,6 +38,50 @@ def check_size(what: str, size: int, minimum: int, key: str, unit: str = "frames
     if size < minimum:
         raise TooSmall(f"{what} has {size} {unit}, fewer than the minimum {minimum} ({key})"
                        f"{'; ' + hint if hint else ''}")
+
+
+class LabelError(ValueError):
+    """A label outside the dataset's declared classes, or a test class that the training data lacks."""
+
+
+def check_labels(path, labels: np.ndarray, classes: int, dataset: str) -> None:
+    """Stop naming ``path``, its first row whose label is not a class index 0..classes-1, and how many are."""
+    bad = np.flatnonzero((labels < 0) | (labels >= classes))
+    if len(bad):
+        raise LabelError(f"{path}: row {bad[0]} has label {labels[bad[0]]}, outside 0..{classes - 1}, the {classes} "
+                         f"{dataset} classes ({len(bad)} of {len(labels)} rows out of range)")
+
+
+def check_stratified(where: str, labels: np.ndarray, parts: dict[str, int], hint: str = "") -> None:
+    """Stop naming ``where`` when a stratified split of ``labels`` into ``parts`` (name -> size) is impossible:
+    a class with fewer images than there are parts, or a part (sized by the setting ``hint``) smaller than the
+    number of classes."""
+    counts = np.bincount(labels)
+    present = np.flatnonzero(counts)
+    low = present[counts[present] < len(parts)]
+    if len(low):
+        c = low[0]
+        raise TooSmall(f"{where}: class {c} has {counts[c]} image(s), fewer than the {len(parts)} that a stratified "
+                       f"split ({' / '.join(parts)}) needs, one per part ({len(low)} class(es) below it); add images "
+                       f"of class {c} or remove the class from the files")
+    for name, size in parts.items():
+        if size < len(present):
+            raise TooSmall(f"{where}: the {name} part of a stratified split would hold {size} image(s), fewer than "
+                           f"the {len(present)} classes (one of each){'; change ' + hint if hint else ''}")
+
+
+def check_test_classes(train: str, y_train: np.ndarray, test: str, y_test: np.ndarray, rows: np.ndarray,
+                       hint: str = "") -> None:
+    """Stop naming both files when a class of ``y_test`` (file rows ``rows``) is absent from ``y_train``:
+    a model cannot learn a class it never sees, and its test accuracy on that class would be meaningless."""
+    missing = np.setdiff1d(y_test, y_train)
+    if len(missing):
+        c = missing[0]
+        hits = np.flatnonzero(y_test == c)
+        after = f" ({hint})" if hint else ""
+        raise LabelError(f"{test}: class {c} ({len(hits)} rows, first row {rows[hits[0]]}) is absent from the "
+                         f"training data {train}{after}; a model cannot learn a class it never sees: add training "
+                         f"images of class {c} or remove it from the test files")
 
 
 def rebalance(y: np.ndarray, high_percentile: float, high_keep: float, low_percentile: float, low_factor: int,

@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from stages.core import threads
 from stages.core.config import Int, Str
 
 log = logging.getLogger(__name__)
@@ -300,7 +301,7 @@ def face_table(n_faces: int, seed: int) -> tuple[list[tuple[str, int, int, int]]
 def _faces(jobs: list) -> Iterator[bytes]:
     """JPEG bytes of each job, in order; in worker processes from PARALLEL_FROM faces on. Workers are
     spawned, not forked: a fork after OpenCV has started its threads can hang."""
-    workers = min(os.cpu_count() or 1, 8)
+    workers = threads.workers(8)
     if len(jobs) < PARALLEL_FROM or workers == 1:
         yield from map(_face_bytes, jobs)
         return

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from stages.core import threads
 from stages.core.config import Float, Int, List, ParamError, Str, load
 from stages.data import splits, synth_utk
 from stages.data.splits import TooSmall  # noqa: F401  (re-exported: utkface.TooSmall)
@@ -211,7 +212,7 @@ def to_square(img: np.ndarray, size: int) -> np.ndarray:
 
 
 def _workers() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
+    return threads.workers(8)
 
 
 def scan(root: str | os.PathLike | Source, min_size: int, progress: bool = True) -> tuple[pd.DataFrame, dict]:

@@ -5,8 +5,30 @@ The method list is ``unlearn.methods`` in params.yaml (name -> the method's own 
 from __future__ import annotations
 
 from stages.core import config, paths, registry
+from stages.core.config import Choice, Float, Int, Section
 
 SECTION = "unlearn.methods"
+RECIPE = {  # unlearn.<task>: the fine-tune recipe every method of a task shares
+    "epochs": Int(min=1), "batch_size": Int(min=1), "optimizer": Choice("sgd", "adam"),
+    "lr": Float(min=0, min_open=True), "momentum": Float(min=0, max=1), "weight_decay": Float(min=0),
+}
+
+
+def recipes(params: dict, task_names: list[str]) -> dict:
+    """The validated ``unlearn`` section: the method list (checked by :func:`names`) and one recipe per task."""
+    return config.load("unlearn", {"methods": Section(), **{t: RECIPE for t in task_names}}, params)
+
+
+def settings(params: dict, name: str, task: str) -> tuple[dict, int | None]:
+    """Validated ``unlearn.methods.<name>`` (against the method's ``PARAMS``) and the method's own epochs for
+    ``task`` (None: the recipe's)."""
+    key = f"{SECTION}.{name}"
+    raw = config.get(params, key) or {}
+    own = config.validate(raw, {**get(name).PARAMS, "epochs": Section(optional=True, default=None)}, key)
+    epochs = own.pop("epochs")
+    if epochs is not None and task in epochs:
+        return own, Int(min=1).check(f"{key}.epochs.{task}", epochs[task])
+    return own, None
 
 
 def names(params: dict | None = None, section: str = SECTION) -> list[str]:
@@ -14,11 +36,13 @@ def names(params: dict | None = None, section: str = SECTION) -> list[str]:
     a task's ``METHODS``)."""
     params = config.read_params() if params is None else params
     every = registry.mapping_names(params, SECTION, "method name -> its settings")
+    registry.check_names(every, "methods", "Method", SECTION, "unlearning method")
     if section == SECTION:
         return every
     picked = config.get(params, section)
-    if not isinstance(picked, list) or not picked or not all(isinstance(n, str) for n in picked):
+    if not isinstance(picked, list):
         raise config.ParamError(f"{section}: expected a non-empty list of method names")
+    registry.check_names(picked, "methods", "Method", section, "unlearning method")
     for n in picked:
         if n not in every:
             raise config.ParamError(f"{section}: {n!r} is not a method of {SECTION} (known: {', '.join(every)})")

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from stages.core import threads
 from stages.core.config import Bool, Choice, Float, Int, Str
 from stages.core.io import derive_seed, write_csv, write_json, write_npy
 from stages import models
@@ -130,10 +131,9 @@ def member_seed(seed: int, k: int) -> int:
     return derive_seed(seed, "member", k)
 
 
-def set_threads():
-    """Deterministic CPU math: a fixed thread count (all cores unless OMP_NUM_THREADS says otherwise)."""
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
-    torch.use_deterministic_algorithms(True, warn_only=True)
+def set_threads(log=None) -> int:
+    """Deterministic CPU math with this stage's share of the cores (:mod:`stages.core.threads`); returns the count."""
+    return threads.set_torch_threads(log)[0]
 
 
 def fit_task(task, model: torch.nn.Module, data, recipe: Recipe, device, seed: int, log=None, **hooks) -> dict:

@@ -12,9 +12,9 @@ def names(params: dict | None = None, section: str = SECTION) -> list[str]:
     """The explainer list ``explainers`` (or another such list: ``agents.explainers``, a task's ``EXPLAINERS``)."""
     params = config.read_params() if params is None else params
     out = config.get(params, section)
-    if not isinstance(out, list) or not out or not all(isinstance(n, str) for n in out):
+    if not isinstance(out, list):
         raise config.ParamError(f"{section}: expected a non-empty list of explainer names")
-    return out
+    return registry.check_names(out, "xai", "Explainer", section, "explainer")
 
 
 def get(name: str):

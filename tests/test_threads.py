@@ -1,0 +1,124 @@
+"""stages.core.threads: a stage's share of the cores (affinity // UNLEARN_JOBS, OMP_NUM_THREADS wins, at least 1),
+the pool sizes drawn from it, torch set to it, and the sweep handing its -j to the queue workers."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from stages import sweep as S
+from stages.core import threads
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """Pretend the process may run on ``n`` cores, with UNLEARN_JOBS and OMP_NUM_THREADS as given (None: unset)."""
+    def set_up(n: int, jobs: str | None = None, omp: str | None = None):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(n)), raising=False)
+        monkeypatch.setattr(os, "cpu_count", lambda: 999)  # the affinity counts, not the machine's cores
+        for var, value in ((threads.JOBS_VAR, jobs), (threads.OMP_VAR, omp)):
+            if value is None:
+                monkeypatch.delenv(var, raising=False)
+            else:
+                monkeypatch.setenv(var, value)
+    return set_up
+
+
+@pytest.mark.parametrize("n, jobs, omp, expected", [
+    (2, None, None, 2),    # a stage alone: every core it may use, as before
+    (2, "", None, 2),      # empty: unset
+    (2, "1", None, 2),
+    (2, "2", None, 1),     # two stages on two cores: one each
+    (16, "3", None, 5),    # rounded down: 3 x 5 <= 16
+    (16, "4", None, 4),
+    (2, "3", None, 1),     # more stages than cores: still 1
+    (16, None, "3", 3),    # OMP_NUM_THREADS wins over the cores ...
+    (16, "4", "3", 3),     # ... and over UNLEARN_JOBS
+    (2, None, "8", 8),     # ... even above the cores (the user asked)
+    (16, None, "6,2", 6),  # an OpenMP list per nesting level: the outer one
+])
+def test_thread_count(machine, n, jobs, omp, expected):
+    machine(n, jobs, omp)
+    assert threads.count() == expected
+    assert threads.budget()[0] == expected
+
+
+def test_reason_names_what_decided(machine):
+    machine(16, "3")
+    assert threads.budget() == (5, "16 cores // UNLEARN_JOBS=3")
+    machine(2)
+    assert threads.budget() == (2, "2 cores // UNLEARN_JOBS unset")
+    machine(16, "3", "7")
+    assert threads.budget() == (7, "OMP_NUM_THREADS=7")
+
+
+def test_no_affinity_falls_back_to_cpu_count(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    monkeypatch.setenv(threads.JOBS_VAR, "2")
+    monkeypatch.delenv(threads.OMP_VAR, raising=False)
+    assert threads.count() == 3
+
+
+@pytest.mark.parametrize("var, value", [
+    ("UNLEARN_JOBS", "0"), ("UNLEARN_JOBS", "x"), ("UNLEARN_JOBS", "-2"), ("UNLEARN_JOBS", "1.5"),
+    ("OMP_NUM_THREADS", "0"), ("OMP_NUM_THREADS", "many"),
+])
+def test_bad_value_names_the_variable(machine, var, value):
+    machine(4, **{"jobs" if var == "UNLEARN_JOBS" else "omp": value})
+    with pytest.raises(ValueError, match=rf"^{var}='{value}': expected a whole number >= 1"):
+        threads.count()
+
+
+def test_bad_jobs_value_fails_even_when_omp_wins(machine):
+    machine(4, "0", "2")
+    with pytest.raises(ValueError, match="UNLEARN_JOBS"):
+        threads.count()
+
+
+@pytest.mark.parametrize("n, jobs, cap, expected", [
+    (16, None, 8, 8), (16, "4", 8, 4), (2, None, 8, 2), (2, "2", 2, 1), (16, "3", None, 5), (4, None, 0, 1),
+])
+def test_workers(machine, n, jobs, cap, expected):
+    machine(n, jobs)
+    assert threads.workers(cap) == expected
+
+
+def test_set_torch_threads(machine, caplog):
+    machine(16, "4")
+    before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        with caplog.at_level("INFO", logger="stages.core.threads"):
+            assert threads.set_torch_threads() == (4, "16 cores // UNLEARN_JOBS=4")
+        assert torch.get_num_threads() == 4 and torch.are_deterministic_algorithms_enabled()
+        assert "torch threads: 4 (16 cores // UNLEARN_JOBS=4)" in caplog.text
+    finally:
+        torch.set_num_threads(before[0])
+        torch.use_deterministic_algorithms(before[1])
+
+
+def test_run_set_threads_uses_the_rule(machine):
+    from stages.models import run
+
+    machine(16, None, "3")
+    before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        assert run.set_threads() == 3 and torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before[0])
+        torch.use_deterministic_algorithms(before[1])
+
+
+def test_sweep_hands_its_jobs_to_the_queue_workers(monkeypatch):
+    calls = []
+    monkeypatch.setattr(S, "sh", lambda *cmd, env=None: calls.append((cmd, dict(env or os.environ))) or "")
+    monkeypatch.setenv(threads.JOBS_VAR, "7")  # the sweep's -j decides, not what the shell had
+    S.start_workers(3, [])
+    assert [(c, e[threads.JOBS_VAR]) for c, e in calls] == [(("dvc", "queue", "start", "-j", "3"), "3")]
+
+    calls.clear()
+    monkeypatch.setattr(S, "queue_status", lambda: ({}, len(calls)))
+    S.start_workers(1, ["2", "5"])  # one worker per GPU, all at once: both get UNLEARN_JOBS=2
+    assert [(c[3:], e[threads.JOBS_VAR], e["CUDA_VISIBLE_DEVICES"]) for c, e in calls] == [
+        (("-j", "1"), "2", "2"), (("-j", "2"), "2", "5")]
