@@ -17,6 +17,7 @@ from stages import evaluate, methods, prepare_ltd, synthesize_ltd, tasks, xai  #
 from stages.core import config, io
 from stages.core.stage import Stage
 from stages.data import digits, synth_utk, utkface
+from stages.metrics import verdict
 from stages.models import run
 from stages.xai import attributions
 
@@ -32,6 +33,7 @@ def check(params: dict) -> dict[str, int]:
     digits.load_params(params)
     evaluate.settings(params)
     names = tasks.all_names(params)
+    verdict.settings(params, [tasks.task_class(n).VERDICT_AXES for n in names])
     methods.recipes(params, names)
     counts = {"tasks": 0, "method settings": 0, "explainer settings": 0}
     for name in names:

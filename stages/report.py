@@ -8,6 +8,8 @@ suffix). Writes:
 
 - ``summary.json`` (DVC metrics): one plain number per (model, metric), the mean over repeats;
 - ``intervals.json``: ``{model: {metric: {"lo": x, "hi": y}}}``, the 95 % interval of every number of summary.json;
+- ``verdicts.json``: per model and axis of the task (``Task.VERDICT_AXES``), ``≈ Retrain``, ``differs (+/-)`` or
+  ``unresolved`` at the margins ``verdict.margins`` (:mod:`stages.metrics.verdict`), also the table's first section;
 - ``table.md``: ``value [lo, hi]`` (3 significant digits), a generated reading that names a method closest to
   Retrain on a metric only when the interval of its distance |metric - Retrain's| separates from every other
   method's (otherwise it names the tie), a legend of every metric, and the published table;
@@ -27,7 +29,7 @@ from stages import methods, tasks, xai  # noqa: E402
 from stages.core import paths  # noqa: E402
 from stages.core.io import read_json, save_figure, write_json, write_text  # noqa: E402
 from stages.core.stage import Stage  # noqa: E402
-from stages.metrics import bootstrap, cost, families, published  # noqa: E402
+from stages.metrics import bootstrap, cost, families, published, verdict  # noqa: E402
 from stages.metrics.bootstrap import fmt, fmt_interval  # noqa: E402
 
 LEGEND = {  # metrics every task has; the task's metric family adds its own (families.Family.LEGEND)
@@ -259,6 +261,7 @@ def explained_runs(task, params: dict, repeats: int, root=".") -> str:
 def main(argv=None):
     st = Stage("report", __doc__, argv, root=True, task=dict(required=True))
     task = tasks.get(st.args.task, st.params, st.root)
+    margins = verdict.settings(st.params, [task.VERDICT_AXES])
     shown = load_records(task, st.params, st.root)
     records = {m: r for m, r in shown.items() if m != UNIFORM}
     cols = columns(task, st.params)
@@ -266,6 +269,8 @@ def main(argv=None):
     out = paths.reports(task.name, st.root)
     write_json(out / "summary.json", summary)
     write_json(out / "intervals.json", intervals)
+    verdicts = verdict.verdicts(records, task.VERDICT_AXES, margins)
+    write_json(out / "verdicts.json", verdicts)
     ev = read_json(paths.evaluation(task.name, st.root))
     text = "\n\n".join([
         f"# {task.title()}",
@@ -277,6 +282,7 @@ def main(argv=None):
         + (" (one run: no run-to-run variation measured, the intervals hold sampling only)" if ev["repeats"] == 1
            else "") + ". "
         "Per run values: evaluation.json and xai/." + explained_runs(task, st.params, ev["repeats"], st.root),
+        "## Verdict", verdict.table(verdicts, task.VERDICT_AXES), verdict.legend(task.VERDICT_AXES, margins),
         "## Our results", table(shown, cols),
         f"Row {UNIFORM}: a heatmap spread evenly over the frame (the heatmap metrics' no-preference baseline).",
         "## Reading", "\n".join(reading(task, records, cols)),

@@ -53,7 +53,10 @@ def main(argv=None):
         for k, frozen in enumerate(original.members):
             m = copy.deepcopy(frozen).requires_grad_(True).train()
             method.edit(m, ctx.gen)
-            member_fits.append(method.fit(m, run.member_seed(seed, k), log=st.log))
+            fit = method.fit(m, run.member_seed(seed, k), log=st.log)
+            fit["images"] += ctx.extra_images  # the method's own batches go through forward and backward too
+            ctx.extra_images = 0
+            member_fits.append(fit)
             members.append(m)
         runs.append(members)
         fits.append(member_fits)

@@ -241,6 +241,14 @@ def test_toy_method_end_to_end(project, monkeypatch):
     assert len(toy["runs"]) == 2  # repeats
     assert any(not torch.equal(a, b) for a, b in zip(toy["runs"][0][0].values(), ft["runs"][0][0].values()))
     assert json.load(open(f"models/{name}/toy.json"))["params"]["unlearn"]["toy"] == {"factor": 0.5}
+    # the verdict table: one row per model but Retrain, one column per axis of the task
+    v = json.load(open(f"reports/{name}/verdicts.json"))
+    assert list(v) == [m for m in models if m != "retrain"] and set(v["toy"]) == set(tasks.get(name).VERDICT_AXES)
+    assert table.index("## Verdict") < table.index("## Our results")
+    # cost: NegGrad+ pushes a forget batch through forward and backward at every step, on top of the retain batch
+    meta = {m: json.load(open(f"models/{name}/{m}.json")) for m in ("finetune", "neggrad_plus")}
+    steps, bs = meta["neggrad_plus"]["optimizer_steps"], meta["neggrad_plus"]["params"]["unlearn"][name]["batch_size"]
+    assert meta["neggrad_plus"]["images_seen"] == [f + s * bs for f, s in zip(meta["finetune"]["images_seen"], steps)]
 
     # seeds by name: adding a method in front of the list leaves another method's weights and predictions as they were
     weights = lambda: torch.load(f"models/{name}/finetune.pt", weights_only=False)["runs"][1][0]  # noqa: E731

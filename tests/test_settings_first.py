@@ -93,7 +93,7 @@ OWN_ERRORS = {  # stage -> a setting of its own, made invalid, and the key its m
     "explain": ("explain.sidu.dedup", "yes", r"explain\.sidu\.dedup = 'yes'"),
     "explain_report": ("explain.n_figure", 0, r"explain\.n_figure = 0"),
     "evaluate": ("evaluate.bootstrap_attack", 10_000, r"evaluate\.bootstrap_attack = 10000: at most"),
-    "report": ("explainers", "sidu", r"explainers: expected a non-empty list of explainer names"),
+    "report": ("verdict.margins.TA", -0.5, r"verdict\.margins\.TA = -0\.5: must be >= 0"),
     "agents_table": ("agents.tasks.agents_gru.dataset", "mnist", r"agents\.tasks\.agents_gru\.dataset = 'mnist'"),
 }
 

@@ -45,6 +45,7 @@ class Context:
     repeat: int = 0              # which run of the Original ...
     repeats: int = 1             # ... of how many (the repeats param)
     _roles: dict = field(default_factory=dict)
+    extra_images: int = 0        # images drawn by batch() (e.g. NegGrad+'s forget batches): counted in the cost
 
     def role(self, name: str):
         """Data of a role (stages.tasks.base.Data: x, y, forget, rows), loaded once."""
@@ -58,6 +59,7 @@ class Context:
         if len(d.x) == 0:
             raise ValueError(f"{self.task.name}: data role {role!r} is empty")
         idx = np.sort(torch.randint(len(d.x), (size or self.recipe.batch_size,), generator=gen).numpy())
+        self.extra_images += len(idx)
         x = normalize(torch.as_tensor(np.asarray(d.x[idx])).to(self.device), self.task.meta)
         y = self.task.target_tensor(d.y[idx]).to(self.device)
         return x, y

@@ -195,6 +195,8 @@ class Task:
 
     # ------------------------------------------------------------------ evaluation (subclasses)
     REPORT_COLUMNS: tuple = ()    # metrics shown in table.md, in order
+    # the verdict table's axes (stages/metrics/verdict.py): axis -> the metric it reads
+    VERDICT_AXES: dict = {}
     BAR_COLUMNS: tuple = ()       # metrics drawn in metric_bars.png
 
     EVALUATION: str = ""          # metric family computing this task's metrics (stages/metrics/families/<name>.py)
@@ -263,6 +265,8 @@ class ClassificationTask(Task):
     REPORT_COLUMNS = ("TA", "RA", "FA", "completeness", "MIA", "MIA_vs_all_test", "MIA_efficacy", "probe", "AS",
                       "cost_steps_vs_retrain")
     BAR_COLUMNS = ("TA", "FA", "completeness", "MIA")
+    VERDICT_AXES = {"utility": "TA", "forgetting": "FA", "membership": "MIA", "representation": "probe",
+                    "heatmaps": "AS", "cost": "cost_steps_vs_retrain"}
 
     @property
     def classes(self) -> int:

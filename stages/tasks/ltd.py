@@ -22,6 +22,8 @@ class Task(base.RegressionTask):
     REPORT_COLUMNS = ("MAE", "RMSE", "MAE_y", "MIA", "human_leak", "probe", "h-HC", "h-HC_lift", "r-HC",
                       "r-HC_lift", "AS", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "h-HC", "r-HC", "MIA")
+    VERDICT_AXES = {"utility": "MAE", "forgetting": "human_leak", "membership": "MIA", "representation": "probe",
+                    "heatmaps": "h-HC", "cost": "cost_steps_vs_retrain"}
 
     @property
     def forget_class(self) -> str:

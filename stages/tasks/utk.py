@@ -17,6 +17,8 @@ class Task(base.RegressionTask):
     REPORT_COLUMNS = ("MAE", "MAE_forget", "Utility", "Forgetting", "F", "MIA", "MIA_vs_all_test", "probe", "AS",
                       "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "F", "Forgetting", "MIA")
+    VERDICT_AXES = {"utility": "MAE", "forgetting": "MAE_forget", "membership": "MIA", "representation": "probe",
+                    "heatmaps": "AS", "cost": "cost_steps_vs_retrain"}
 
     @property
     def group(self) -> int:
