@@ -18,17 +18,18 @@ from stages.core.io import read_json, write_text
 from stages.core.stage import Stage
 from stages.core.tables import fmt_interval
 from stages.metrics import published
-from stages.metrics.bootstrap import separated
+from stages.metrics.bootstrap import pair
 
 SECTION = "agents.tasks"
 COLUMNS = ("MIA", "completeness", "TA", "FA", "cost_steps_vs_retrain")
 
 
-def rows_of(task, models: list[str], root=".") -> list[tuple[str, str, dict, dict]]:
+def rows_of(task, models: list[str], root=".") -> tuple[list[tuple[str, str, dict, dict]], dict]:
     """(model, label, values, intervals) per model of the task: Original, Retrain, then each method under its
-    system name."""
+    system name; and the task's paired differences (``paired.json``)."""
     src = paths.reports(task.name, root)
     summary, intervals = read_json(src / "summary.json"), read_json(src / "intervals.json")
+    pairs = read_json(src / "paired.json")
     rnn = task.cfg["rnn"].upper()
     out = []
     for m in models:
@@ -36,22 +37,22 @@ def rows_of(task, models: list[str], root=".") -> list[tuple[str, str, dict, dic
             raise ValueError(f"{src / 'summary.json'}: no model {m!r}; rerun stage agents_report@{task.name}")
         label = f"{task.system(m)} ({rnn}, {m})" if task.system(m) else f"{m} ({rnn} agents)"
         out.append((m, label, summary[m], intervals.get(m, {})))
-    return out
+    return out, pairs
 
 
-def reading(rows) -> list[str]:
-    """Per system: does its MIA / completeness interval overlap Retrain's (the gold standard)?"""
-    retrain = next(r for r in rows if r[0] == "retrain")
+def reading(rows, pairs: dict) -> list[str]:
+    """Per system: the paired difference system - Retrain (the gold standard) on MIA and completeness, and whether
+    its interval excludes 0."""
     lines = []
-    for m, label, _, iv in rows:
+    for m, label, _, _ in rows:
         if m in paths.REFERENCE_MODELS:
             continue
         parts = []
         for c in ("MIA", "completeness"):
-            a, b = iv.get(c), retrain[3].get(c)
-            if a and b:
-                word = "is separated from" if separated((a["lo"], a["hi"]), (b["lo"], b["hi"])) else "overlaps"
-                parts.append(f"its {c} interval {word} Retrain's")
+            d = pair(pairs, c, m, "retrain")
+            if d and None not in d:
+                word = "differs from" if d[1] > 0 or d[2] < 0 else "is not told apart from"
+                parts.append(f"{c} {word} Retrain's (paired difference {fmt_interval(*d)})")
         lines.append(f"- {label}: " + "; ".join(parts) + ".")
     return lines
 
@@ -70,9 +71,9 @@ def main(argv=None):
     task_rows, notes = {}, []
     for name in tasks.names(st.params, SECTION):
         task = tasks.get(name, st.params, st.root)
-        rows = rows_of(task, methods.task_models(st.params, task), st.root)
+        rows, pairs = rows_of(task, methods.task_models(st.params, task), st.root)
         task_rows[name] = rows
-        notes += reading(rows)
+        notes += reading(rows, pairs)
     text = "\n".join([
         "# Multi-agent unlearning (seed 003 Table 2's shape)", "",
         "Digits (scikit-learn's 8x8, upsampled to 28x28), a random 10 % of the training rows forgotten (the same rows "

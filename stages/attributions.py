@@ -26,7 +26,7 @@ def main(argv=None):
     cfg = attributions.settings(st.params, task.name)
     run.set_threads()
     device = st.device()
-    originals, _ = resnet.load_checkpoint(task.original_path(".pt"), device, repeats=st.glob["repeats"])
+    originals, _ = resnet.load_checkpoint(task.original_path(".pt"), device, repeats=task.repeats)
     images = task.split("train").images
     target = task.explain_target(task.table("train"))
     out = []

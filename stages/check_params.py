@@ -10,6 +10,15 @@ runs it, every explainer's section for every task that runs it, each task's expl
 attribution settings and the evaluation settings, the same functions the stages call. It writes
 ``data/params_checked.txt``, whose content never changes: a rerun after a param change leaves every other stage as
 it was, and each stage still validates its own settings when it runs.
+
+It also writes the resolved settings that a stage reads but cannot name as one DVC param key, under
+``data/settings/`` (one JSON file each; the stages depend on their file, so a change reruns exactly the stages whose
+resolved value changed):
+
+- ``tasks/<task>.json`` and ``datasets/<dataset>.json``: the task's runs (``repeats``: one number, or per task with a
+  default) and those of the dataset's shared Original;
+- ``methods/<task>/<method>.json``: the method's settings for the task, its ``unlearn.methods.<name>`` section merged
+  with the keys it reads directly under ``unlearn`` (``unlearn.sigma``: Confuse), and its own epochs.
 """
 from __future__ import annotations
 
@@ -22,6 +31,7 @@ from stages.models import run
 from stages.xai import attributions
 
 OUT = "data/params_checked.txt"
+SETTINGS = "data/settings"
 
 
 def check(params: dict) -> dict[str, int]:
@@ -51,9 +61,30 @@ def check(params: dict) -> dict[str, int]:
     return counts
 
 
+def resolved(params: dict) -> dict[str, dict]:
+    """The files of ``data/settings`` (relative path -> content): see the module docstring."""
+    out = {}
+    for name in tasks.all_names(params):
+        task = tasks.get(name, params)
+        out[f"tasks/{name}.json"] = {"repeats": task.repeats}
+        for m in methods.names(params, task.METHODS):
+            own, epochs = methods.settings(params, m, name)
+            out[f"methods/{name}/{m}.json"] = {"settings": own, "epochs": epochs}
+    for dataset in config.get(params, "data"):
+        try:
+            owner = tasks.for_dataset(dataset, params)
+        except config.ParamError:  # no task reads it: its train stage has nothing to train for
+            out[f"datasets/{dataset}.json"] = {"repeats": None}
+        else:
+            out[f"datasets/{dataset}.json"] = {"repeats": owner.repeats}
+    return out
+
+
 def main(argv=None):
     st = Stage("check_params", __doc__, argv)
     counts = check(st.params)
+    for rel, content in resolved(st.params).items():
+        io.write_json(f"{SETTINGS}/{rel}", content)
     io.write_text(OUT, "params.yaml checked: every plugin list and section a stage reads\n")
     st.log.info("params.yaml valid: %s", ", ".join(f"{v} {k}" for k, v in counts.items()))
 

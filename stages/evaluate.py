@@ -10,7 +10,7 @@ the measured wall time is not a metric, see stage report). Values are means over
 :mod:`stages.metrics.bootstrap`: Student-t over the runs plus the sampling part from ``evaluate.bootstrap`` draws
 of the samples (``evaluate.bootstrap_attack`` for the attacks, ``evaluate.probe_splits`` random halves for the
 probe), also for each method's paired difference to Retrain (``diff``) and distance |metric - Retrain's| (``gap``),
-which the report's reading compares.
+which the report's reading compares, and the paired difference of every two models (``paired``).
 
 Writes ``reports/<task>/evaluation.json`` (per model and metric: value, lo, hi, per-run values, gap interval) and
 ``reports/<task>/loss_hist/<model>.csv`` (loss histograms of the two membership populations, repeat 0).
@@ -119,7 +119,9 @@ class Evaluation:
             hists[m] = self.family.histogram(self.preds[m][0])
             if self.log:
                 self.log.info("%s/%s: %s", self.task.name, m, {k: round(v, 4) for k, v in values[m].items()})
-        return bootstrap.records(values, runs, reps), hists  # the Original too: does a metric tell it from Retrain?
+        ranked = [m for m in self.models if m not in paths.REFERENCE_MODELS]
+        # the Original too: does a metric tell it from Retrain?
+        return bootstrap.records(values, runs, reps, rank=ranked), bootstrap.paired(runs, reps, self.models), hists
 
 
 def main(argv=None):
@@ -127,13 +129,13 @@ def main(argv=None):
     task = tasks.get(st.args.task, st.params, st.root)
     cfg = settings(st.params)
     models = methods.task_models(st.params, task)
-    ev = Evaluation(task, models, cfg, st.glob["repeats"], st.glob["seed"], st.root, st.log)
-    out, hists = ev.run()
+    ev = Evaluation(task, models, cfg, task.repeats, st.glob["seed"], st.root, st.log)
+    out, pairs, hists = ev.run()
     write_json(paths.evaluation(task.name, st.root),
-               {"task": task.name, "repeats": st.glob["repeats"], "populations": ev.family.populations(),
+               {"task": task.name, "repeats": task.repeats, "populations": ev.family.populations(),
                 "probe": {"split": task.PROBE_SPLIT, "kind": ev.probe_kind, "samples": len(ev.probe_y)},
                 "bootstrap": {k: cfg[k] for k in ("bootstrap", "bootstrap_attack", "probe_splits")},
-                "legend": ev.family.LEGEND, "models": out})
+                "legend": ev.family.LEGEND, "models": out, "paired": pairs})
     for m, h in hists.items():
         write_csv(paths.loss_hist(task.name, m, st.root), h, float_format="%.6g")
 

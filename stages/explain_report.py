@@ -84,8 +84,10 @@ def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.Dat
     for m, v in vals.items():
         values[m], runs[m] = bootstrap.point(stat(v), R)
         reps[m] = bootstrap.replicates(stat(v), draws)
-    rec = bootstrap.records(values, runs, reps, skip=(UNIFORM,))
-    return {m: {**counts[m], **rec[m]} for m in maps}
+    ranked = [m for m in maps if m not in (*paths.REFERENCE_MODELS, UNIFORM)]
+    rec = bootstrap.records(values, runs, reps, skip=(UNIFORM,), rank=ranked)
+    pairs = bootstrap.paired(runs, reps, [m for m in maps if m != UNIFORM])
+    return {m: {**counts[m], **rec[m]} for m in maps}, pairs
 
 
 def main(argv=None):
@@ -103,17 +105,17 @@ def main(argv=None):
     for m in models:
         f = paths.heatmaps(task.name, name, m, st.root)
         h = np.load(f).astype(np.float64)
-        runs = min(cfg["repeats"], st.glob["repeats"])
+        runs = min(cfg["repeats"], task.repeats)
         if h.ndim != 4 or h.shape != (runs, len(images), *images.shape[2:]):
             raise ValueError(f"{f}: heatmaps of shape {h.shape}, expected {(runs, len(images), *images.shape[2:])} "
                              "(explained runs, images, H, W); rerun stage explain")
         maps[m] = h
     names = table["file_name"].astype(str).tolist() if "file_name" in table else [str(r) for r in table["test_row"]]
-    metrics = heatmap_metrics(maps, names, boxes, task.coverage_classes(), Explainer.signed, n_boot,
+    metrics, pairs = heatmap_metrics(maps, names, boxes, task.coverage_classes(), Explainer.signed, n_boot,
                               derive_seed(st.glob["seed"], task.name, name, "bootstrap"), st.log)
     write_json(paths.xai_metrics(task.name, name, st.root),
                {"explainer": name, "signed": Explainer.signed, "suffix": Explainer.metric_suffix,
-                "runs": min(cfg["repeats"], st.glob["repeats"]), "models": metrics})
+                "runs": min(cfg["repeats"], task.repeats), "models": metrics, "paired": pairs})
 
     n = min(cfg["n_figure"], len(images))
     labels = task.display_labels(table.iloc[:n])

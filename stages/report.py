@@ -6,13 +6,17 @@ Merges ``reports/<task>/evaluation.json`` (stage evaluate) with ``reports/<task>
 explain_report; the first explainer's metrics keep their plain names, e.g. h-HC, the others get the explainer's
 suffix). Writes:
 
-- ``summary.json`` (DVC metrics): one plain number per (model, metric), the mean over repeats;
+- ``headline.json`` (the DVC metrics, what ``dvc exp show`` / ``dvc metrics diff`` compare at a glance): per method
+  the number of verdict axes at ``≈ Retrain`` and at ``differs``, and Retrain's value on each axis' metric;
+- ``summary.json``: one plain number per (model, metric), the mean over repeats;
 - ``intervals.json``: ``{model: {metric: {"lo": x, "hi": y}}}``, the 95 % interval of every number of summary.json;
+- ``paired.json``: ``{metric: {"a - b": [d, lo, hi]}}``, the paired difference of every two models (same runs and
+  samples), what every "a vs b" statement reads (the sweeps, the multi-agent table);
 - ``verdicts.json``: per model and axis of the task (``Task.VERDICT_AXES``), ``≈ Retrain``, ``differs (+/-)`` or
   ``unresolved`` at the margins ``verdict.margins`` (:mod:`stages.metrics.verdict`), also the table's first section;
 - ``table.md``: ``value [lo, hi]`` (3 significant digits), a generated reading that names a method closest to
-  Retrain on a metric only when the interval of its distance |metric - Retrain's| separates from every other
-  method's (otherwise it names the tie), a legend of every metric, and the published table;
+  Retrain on a metric only when the paired difference of its distance |metric - Retrain's| and every other
+  method's excludes 0 (otherwise it names the tie), a legend of every metric, and the published table;
 - ``timings/summary.md`` (not a DVC output, like the timing files it reads): wall time measured on this machine,
   which varies from run to run and so is never a metric.
 """
@@ -68,6 +72,26 @@ def load_records(task, params: dict, root=".") -> dict[str, dict[str, dict]]:
     return rows
 
 
+def load_pairs(task, params: dict, root=".") -> dict[str, dict[str, list]]:
+    """The paired differences of every two models from evaluate and every explainer (metric names as the table's)."""
+    out = dict(read_json(paths.evaluation(task.name, root)).get("paired", {}))
+    for name in xai.names(params, task.EXPLAINERS):
+        suffix = xai.metric_suffix(params, name, task.EXPLAINERS)
+        for k, v in read_json(paths.xai_metrics(task.name, name, root)).get("paired", {}).items():
+            out[f"{k}{suffix}"] = v
+    return out
+
+
+def headline(verdicts: dict, records: dict, axes: dict[str, str]) -> dict:
+    """The DVC metrics of a task: per method, axes at ``≈ Retrain`` and axes that differ; Retrain's axis values."""
+    out = {m: {"approx_retrain": sum(c.get("verdict") == verdict.APPROX for c in row.values()),
+               "differs": sum(str(c.get("verdict", "")).startswith("differs") for c in row.values())}
+           for m, row in verdicts.items()}
+    out["retrain"] = {metric: (records["retrain"].get(metric) or {}).get("value")
+                      for axis, metric in axes.items() if axis != verdict.COST}
+    return out
+
+
 def columns(task, params: dict) -> list[str]:
     cols = list(task.REPORT_COLUMNS)
     heat = ["AS", *task.coverage_classes(), *(f"{c}_lift" for c in task.coverage_classes())]
@@ -90,19 +114,23 @@ def legend(task, params: dict, cols: list[str]) -> dict[str, str]:
 
 
 def closest_to_retrain(records: dict[str, dict], metric: str) -> dict | None:
-    """Which methods are closest to Retrain on ``metric``, judged on the intervals of |metric - Retrain's|.
+    """Which methods are closest to Retrain on ``metric``, compared in pairs (``gap_vs_best`` of
+    :func:`stages.metrics.bootstrap.records`: the paired difference of a method's |metric - Retrain's| and the
+    closest method's, over the same runs and samples).
 
     Returns {"best": [methods], "separated": bool, "ranked": [(method, gap, lo, hi)]}: ``best`` is one method when
-    its gap interval lies entirely below every other method's; otherwise every method whose gap interval overlaps
-    the smallest gap's interval (a tie)."""
+    every other method's paired difference to it excludes 0; otherwise the closest and every method tied with it."""
     ranked = [(m, r[metric]["gap"], r[metric]["gap_lo"], r[metric]["gap_hi"]) for m, r in records.items()
               if m not in paths.REFERENCE_MODELS and r.get(metric) and r[metric].get("gap") is not None]
     if not ranked:
         return None
-    ranked.sort(key=lambda t: t[1])
-    lead = ranked[0]
-    tied = [t[0] for t in ranked if not bootstrap.separated((lead[2], lead[3]), (t[2], t[3]))]
-    return {"best": tied, "separated": len(tied) == 1, "ranked": ranked}
+    vs = {m: records[m][metric].get("gap_vs_best") for m, *_ in ranked}
+    lead = next((v[0] for v in vs.values() if v), None)
+    if lead is None or lead not in vs:
+        return None
+    ranked.sort(key=lambda t: (t[0] != lead, vs[t[0]][1] if vs[t[0]] else 0.0))
+    tied = [m for m, *_ in ranked if m == lead or (vs[m] and vs[m][2] is not None and vs[m][2] <= 0)]
+    return {"best": tied, "separated": len(tied) == 1, "ranked": ranked, "vs": vs}
 
 
 def differs(rec: dict) -> bool:
@@ -128,11 +156,14 @@ def reading(task, records: dict[str, dict], cols: list[str]) -> list[str]:
         head += f", Original {fmt_interval(orig['value'], orig['lo'], orig['hi'])})" if orig else ")"
         if res["separated"]:
             m, gap, lo, hi = res["ranked"][0]
-            lines.append(f"{head}: closest to Retrain is **{m}**, |diff| {fmt_interval(gap, lo, hi)}, separated "
-                         f"from the runner-up {res['ranked'][1][0]} (|diff| {fmt_interval(*res['ranked'][1][1:])})."
-                         if len(res["ranked"]) > 1 else f"{head}: only {m}.")
+            if len(res["ranked"]) > 1:
+                up = res["ranked"][1][0]
+                lines.append(f"{head}: closest to Retrain is **{m}**, |diff| {fmt_interval(gap, lo, hi)}; the runner-up "
+                             f"{up} is farther by {fmt_interval(*res['vs'][up][1:])} (paired).")
+            else:
+                lines.append(f"{head}: only {m}.")
         else:
-            lines.append(f"{head}: no single method is closest; the intervals of |diff| tie for "
+            lines.append(f"{head}: no single method is closest; the paired differences of |diff| tie "
                          f"{', '.join(res['best'])} (smallest: {res['ranked'][0][0]}, "
                          f"|diff| {fmt_interval(*res['ranked'][0][1:])}).")
     if "MIA" in records["retrain"]:
@@ -269,8 +300,10 @@ def main(argv=None):
     out = paths.reports(task.name, st.root)
     write_json(out / "summary.json", summary)
     write_json(out / "intervals.json", intervals)
+    write_json(out / "paired.json", load_pairs(task, st.params, st.root))
     verdicts = verdict.verdicts(records, task.VERDICT_AXES, margins)
     write_json(out / "verdicts.json", verdicts)
+    write_json(out / "headline.json", headline(verdicts, records, task.VERDICT_AXES))
     ev = read_json(paths.evaluation(task.name, st.root))
     text = "\n\n".join([
         f"# {task.title()}",

@@ -23,7 +23,7 @@ def main(argv=None):
     cfg = run.load_recipe(st.params, task.recipe_key)
     run.set_threads()
     device = run.init_distributed(cfg["gpus"], "stages.retrain") or st.device()
-    seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], task.name, "retrain")
+    seeds = run.repeat_seeds(st.glob["seed"], task.repeats, task.name, "retrain")
     seed_everything(seeds[0])
     data = task.training_data("retrain", "retain")
     spec, runs, fits = run.train_from_scratch(task, data, cfg, device, seeds, st.log)

@@ -37,7 +37,7 @@ from pathlib import Path
 from stages.core import config, progress, threads
 from stages.core.io import save_figure, write_csv, write_text
 from stages.core.tables import fmt, fmt_interval
-from stages.metrics.bootstrap import separated
+from stages.metrics.bootstrap import pair, separated
 from stages.metrics.published import LTD_TABLE1, UTK_THESIS_TABLE5_MAE, UTK_THESIS_TABLE8
 
 # Seed 001 (thesis), REFERENCE section 11; every value the mean of 3 runs, forget ages 20-28.
@@ -119,7 +119,7 @@ SWEEPS: dict[str, Sweep] = {
                           ["unlearn.methods.prune.amount"], [0.5, 0.8, 0.95, 0.99], ["original", "retrain", "prune"],
                           ["MAE", "MIA", "h-HC"], _ltd_published("prune", 0.95)),
     "confuse_sigma": sweep("seed 000 on LTD: Confuse's weight noise sigma (paper 0.05)", "ltd",
-                           ["unlearn.methods.confuse.sigma"], [0.01, 0.05, 0.1, 0.2],
+                           ["unlearn.sigma"], [0.01, 0.05, 0.1, 0.2],
                            ["original", "retrain", "confuse"], ["MAE", "MIA", "h-HC"], _ltd_published("confuse", 0.05)),
 }
 
@@ -178,12 +178,14 @@ def experiments(show: list) -> dict[str, dict]:
     return out
 
 
-def collect_rows(name: str, sw: Sweep, exps: dict, intervals: dict) -> tuple[list[dict], dict[str, str]]:
-    """Tidy rows of every (value, model, metric) with an experiment, and {experiment: problem} for the others."""
+def collect_rows(name: str, sw: Sweep, exps: dict, intervals: dict,
+                 summaries: dict | None = None) -> tuple[list[dict], dict[str, str]]:
+    """Tidy rows of every (value, model, metric) with an experiment, and {experiment: problem} for the others.
+    Values: the experiment's ``summary.json`` (from ``summaries``, read from its commit, or its DVC metrics)."""
     rows, problems = [], {}
     for v, setting in zip(sw.values, sw.settings):
         exp, e = exp_name(name, v), exps.get(exp_name(name, v))
-        summary = (e or {}).get("metrics", {}).get(f"reports/{sw.task}/summary.json")
+        summary = (summaries or {}).get(exp) or (e or {}).get("metrics", {}).get(f"reports/{sw.task}/summary.json")
         if e is None or e["state"] in ("queued", "running"):
             problems[exp] = "not run" if e is None else e["state"]
             continue
@@ -215,34 +217,45 @@ def _cell(rows, v, model, metric) -> dict | None:
     return next((r for r in rows if (r["setting"], r["model"], r["metric"]) == (v, model, metric)), None)
 
 
-def order(cells: list[dict]) -> str:
-    """Models by value, highest first: '>' where the intervals separate, '≈' where they overlap."""
+def apart(a: dict, b: dict, pairs: dict | None) -> bool:
+    """Are cells a and b (two models of one experiment, one metric) told apart? By the interval of their paired
+    difference when the experiment's ``paired.json`` has it (same runs and samples), else by disjoint intervals."""
+    d = pair(pairs or {}, a["metric"], a["model"], b["model"])
+    if d is not None and None not in d:
+        return d[1] > 0 or d[2] < 0
+    return None not in (a["lo"], b["lo"]) and separated((a["lo"], a["hi"]), (b["lo"], b["hi"]))
+
+
+def order(cells: list[dict], pairs: dict | None = None) -> str:
+    """Models by value, highest first: '>' where the paired difference excludes 0, '≈' where it does not."""
     cells = sorted((c for c in cells if c["value"] is not None), key=lambda c: -c["value"])
     text = ""
     for prev, c in zip([None, *cells], cells):
         if prev is not None:
-            sep = None not in (prev["lo"], c["lo"]) and separated((prev["lo"], prev["hi"]), (c["lo"], c["hi"]))
-            text += " > " if sep else " ≈ "
+            text += " > " if apart(prev, c, pairs) else " ≈ "
         text += f"{c['model']} {fmt(c['value'])}"
     return text
 
 
-def verdict(a: dict, b: dict) -> str:
-    """'holds' when a's interval lies above b's, 'reversed' when below, else 'overlap'."""
-    if None in (a["value"], b["value"], a["lo"], b["lo"]) or not separated((a["lo"], a["hi"]), (b["lo"], b["hi"])):
+def verdict(a: dict, b: dict, pairs: dict | None = None) -> str:
+    """'holds' when a lies above b (paired difference above 0), 'reversed' when below, else 'overlap'."""
+    if None in (a["value"], b["value"]) or not apart(a, b, pairs):
         return "overlap"
     return "holds" if a["value"] > b["value"] else "reversed"
 
 
-def reading(sw: Sweep, rows: list[dict]) -> list[str]:
+def reading(sw: Sweep, rows: list[dict], paired: dict | None = None) -> list[str]:
+    """The order of the models per setting, and the paper's claim checked; ``paired``: experiment -> its
+    ``paired.json`` (the paired differences every comparison reads)."""
     metric, expected = sw.claim or (sw.metrics[0], None)
     lines, tally = [], {"holds": [], "contradicted": [], "unresolved": []}
     for v in dict.fromkeys(r["setting"] for r in rows):
         cells = [c for m in sw.models if (c := _cell(rows, v, m, metric))]
-        line = f"- {sw.label} {v}: {metric} {order(cells)}"
+        pp = (paired or {}).get(cells[0].get("experiment")) if cells else None
+        line = f"- {sw.label} {v}: {metric} {order(cells, pp)}"
         if expected:
             by = {c["model"]: c for c in cells}
-            pairs = [(a, b, verdict(by[a], by[b])) for a, b in zip(expected, expected[1:])]
+            pairs = [(a, b, verdict(by[a], by[b], pp)) for a, b in zip(expected, expected[1:])]
             if all(p[2] == "holds" for p in pairs):
                 tally["holds"].append(v)
             elif any(p[2] == "reversed" for p in pairs):
@@ -250,18 +263,19 @@ def reading(sw: Sweep, rows: list[dict]) -> list[str]:
                 line += "; contradicts the paper: " + ", ".join(f"{b} > {a}" for a, b, x in pairs if x == "reversed")
             else:
                 tally["unresolved"].append(v)
-                line += "; intervals overlap: " + ", ".join(f"{a} vs {b}" for a, b, x in pairs if x == "overlap")
+                line += "; not told apart: " + ", ".join(f"{a} vs {b}" for a, b, x in pairs if x == "overlap")
         lines.append(line)
     if expected:
         claim = f"The paper's order {' > '.join(expected)} on {metric}"
         lines.append(f"\n{claim}, judged on the intervals: holds at {len(tally['holds'])} of "
                      f"{sum(map(len, tally.values()))} values" + "".join(
                          f"; {k} at {', '.join(map(str, vs))}" for k, vs in tally.items() if vs and k != "holds")
-                     + ". A model is named above another only when their intervals separate.")
+                     + ". A model is named above another only when the interval of their paired difference (same runs and "
+                     "samples) excludes 0.")
     return lines
 
 
-def table_md(name: str, sw: Sweep, rows: list[dict], problems: dict[str, str]) -> str:
+def table_md(name: str, sw: Sweep, rows: list[dict], problems: dict[str, str], paired: dict | None = None) -> str:
     keys = ", ".join(f"`{k}`" for k in sw.settings[0])
     out = [f"# Sweep `{name}`: {sw.doc}", "",
            f"Task `{sw.task}`, swept {keys}: one DVC experiment per value (`{exp_name(name, sw.values[0])}`, ...). "
@@ -281,7 +295,7 @@ def table_md(name: str, sw: Sweep, rows: list[dict], problems: dict[str, str]) -
                 if m in pub:
                     cells.append(fmt(c["published"]) if c else "-")
             out.append("| " + " | ".join(cells) + " |")
-    out += ["", "## Reading", "", *reading(sw, rows)]
+    out += ["", "## Reading", "", *reading(sw, rows, paired)]
     if problems:
         out += ["", "## Not collected", "", *(f"- `{e}`: {p}" for e, p in problems.items())]
     return "\n".join(out) + "\n"
@@ -315,10 +329,10 @@ def figure(name: str, sw: Sweep, rows: list[dict]):
     return fig
 
 
-def write_reports(name: str, sw: Sweep, rows: list[dict], problems: dict, out: Path) -> None:
+def write_reports(name: str, sw: Sweep, rows: list[dict], problems: dict, out: Path, paired: dict | None = None) -> None:
     import pandas as pd
 
-    write_text(out / "table.md", table_md(name, sw, rows, problems))
+    write_text(out / "table.md", table_md(name, sw, rows, problems, paired))
     write_csv(out / "results.csv", pd.DataFrame(rows, columns=["sweep", "setting", "model", "metric", "value", "lo",
                                                                "hi", "published", "experiment"]))
     save_figure(out / "figure.png", figure(name, sw, rows))
@@ -394,18 +408,19 @@ def collect(name: str, sw: Sweep, out: Path) -> int:
     exps = exp_show()
     if any(exp_name(name, v) not in exps for v in sw.values):  # run on an earlier commit?
         exps = {**exp_show(all_commits=True), **exps}
-    intervals = {}
+    files: dict[str, dict] = {"summary": {}, "intervals": {}, "paired": {}}
     for exp, e in exps.items():
         if exp.startswith(f"{name}-") and e["state"] == "success":
-            r = subprocess.run(["git", "show", f"{e['rev']}:reports/{sw.task}/intervals.json"],
-                               capture_output=True, text=True)
-            intervals[exp] = json.loads(r.stdout) if r.returncode == 0 else {}
-    rows, problems = collect_rows(name, sw, exps, intervals)
+            for kind, got in files.items():  # the report's files as committed in the experiment
+                r = subprocess.run(["git", "show", f"{e['rev']}:reports/{sw.task}/{kind}.json"],
+                                   capture_output=True, text=True)
+                got[exp] = json.loads(r.stdout) if r.returncode == 0 else {}
+    rows, problems = collect_rows(name, sw, exps, files["intervals"], files["summary"])
     for exp, p in problems.items():
         print(f"{exp}: {p}", file=sys.stderr)
     if not rows:
         raise SystemExit(f"sweep {name}: no experiment to collect")
-    write_reports(name, sw, rows, problems, out / name)
+    write_reports(name, sw, rows, problems, out / name, files["paired"])
     print(f"wrote {out / name}/table.md, results.csv, figure.png ({len(sw.values) - len(problems)} of "
           f"{len(sw.values)} experiments)")
     return 1 if problems else 0

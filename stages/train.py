@@ -37,7 +37,7 @@ def main(argv=None):
     cfg = run.load_recipe(st.params, task.recipe_key)
     run.set_threads()
     device = run.init_distributed(cfg["gpus"], "stages.train") or st.device()
-    seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], owner, "original")
+    seeds = run.repeat_seeds(st.glob["seed"], task.repeats, owner, "original")
     seed_everything(seeds[0])
     spec, runs, fits = run.train_from_scratch(task, task.training_data("original"), cfg, device, seeds, st.log)
     if run.is_rank0():

@@ -36,8 +36,8 @@ def main(argv=None):
     recipe = Recipe.from_params(recipe_cfg, **shared, patience=0, **({"epochs": epochs} if epochs else {}))
     run.set_threads()
     device = st.device()
-    originals, ckpt = resnet.load_checkpoint(paths.model(task.name, "original"), device, repeats=st.glob["repeats"])
-    seeds = run.repeat_seeds(st.glob["seed"], st.glob["repeats"], task.name, name)
+    originals, ckpt = resnet.load_checkpoint(paths.model(task.name, "original"), device, repeats=task.repeats)
+    seeds = run.repeat_seeds(st.glob["seed"], task.repeats, task.name, name)
     seed_everything(seeds[0])
     roles: dict = {}  # data roles loaded once, shared by the repeats
     runs, fits, records = [], [], []

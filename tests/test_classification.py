@@ -228,7 +228,7 @@ def test_attributions_stage_and_imu_are_deterministic(project, task, source):
     assert runs[0] == runs[1]
     vec = np.load(paths.attributions(task))
     grid = project["attributions"]["grid"]
-    assert vec.shape == (project["repeats"], len(t.table("train")), grid[0] * grid[1]) and vec.dtype == np.float32
+    assert vec.shape == (t.repeats, len(t.table("train")), grid[0] * grid[1]) and vec.dtype == np.float32
     assert np.isfinite(vec).all() and (np.linalg.norm(vec, axis=2) > 0).mean() > 0.9
     assert not np.array_equal(vec[0], vec[1])  # each run of the Original explained on its own
     runs = []
@@ -352,7 +352,7 @@ def test_task_models_writes_what_the_separate_stages_write(tmp_path, monkeypatch
 
     monkeypatch.chdir(tmp_path)
     names = ["finetune", "confuse"]
-    params_file = tiny.make_project(tmp_path, {"unlearn.methods": {"finetune": {}, "confuse": {"sigma": 0.05}}})
+    params_file = tiny.make_project(tmp_path, {"unlearn.methods": {"finetune": {}, "confuse": {}}})
     monkeypatch.setattr(config, "PARAMS_FILE", str(params_file))
     train.main(["--dataset", "digits"])
     task_stage.main(["--task", "digits_class", "--skip-original"])

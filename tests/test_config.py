@@ -45,7 +45,7 @@ def test_shipped_params_validate():
 @pytest.mark.parametrize("key,value,msg", [
     ("prune.amount", 1.0, r"unlearn\.methods\.prune\.amount = 1\.0: must be < 1"),
     ("reinit.amount", -0.1, r"unlearn\.methods\.reinit\.amount = -0\.1: must be >= 0"),
-    ("confuse.sigma", -0.05, r"unlearn\.methods\.confuse\.sigma = -0\.05: must be >= 0"),
+    ("..sigma", -0.05, r"unlearn\.sigma = -0\.05: must be >= 0"),
     ("anchored.lambda", -1.0, r"unlearn\.methods\.anchored\.lambda = -1\.0: must be >= 0"),
     ("neggrad_plus.alpha", 1.5, r"unlearn\.methods\.neggrad_plus\.alpha = 1\.5: must be <= 1"),
     ("confuse.colour", 1, r"unlearn\.methods\.confuse\.colour: unknown key"),
@@ -53,8 +53,12 @@ def test_shipped_params_validate():
 ])
 def test_invalid_unlearn_settings_stop_the_stage(key, value, msg, tmp_path, monkeypatch):
     params = config.read_params("params.yaml")
-    method, k = key.split(".")
-    params["unlearn"]["methods"][method][k] = value
+    if key.startswith(".."):  # a method's shared knob, directly under unlearn (unlearn.sigma: Confuse)
+        method, k = "confuse", key[2:]
+        params["unlearn"][k] = value
+    else:
+        method, k = key.split(".")
+        params["unlearn"]["methods"][method][k] = value
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     monkeypatch.setattr(config, "PARAMS_FILE", str(path))

@@ -146,20 +146,35 @@ def test_fmt_interval():
 
 
 # ------------------------------------------------------------------------------------------------ readings
-def _records(gaps: dict[str, tuple[float, float, float]]) -> dict:
-    rec = {"original": {"X": {"value": 2.0, "lo": 1.9, "hi": 2.1}}, "retrain": {"X": {"value": 1.0, "lo": 0.9, "hi": 1.1}}}
-    for m, (g, lo, hi) in gaps.items():
-        rec[m] = {"X": {"value": 1.0 + g, "lo": 1.0, "hi": 1.0, "gap": g, "gap_lo": lo, "gap_hi": hi}}
-    return rec
+def _records(gap_a: float, gap_b: float, seed: int = 0) -> dict:
+    """records() of Original, Retrain and methods a, b on one metric X: R = 3 runs with a large run effect and B = 100
+    replicates with a large sampling effect shared by every model, so each model's own interval is wide; a and b sit
+    gap_a and gap_b above Retrain, with little noise of their own."""
+    rng = np.random.default_rng(seed)
+    R, B = 3, 100
+    run_fx, samp_fx = rng.normal(0, 0.5, R), rng.normal(0, 0.5, (B, 1))
+    runs, reps, values = {}, {}, {}
+    for m, g in {"original": 1.0, "retrain": 0.0, "a": gap_a, "b": gap_b}.items():
+        own = rng.normal(0, 0.01, R)
+        runs[m] = {"X": list(1.0 + g + run_fx + own)}
+        reps[m] = {"X": 1.0 + g + run_fx + own + samp_fx + rng.normal(0, 0.01, (B, R))}
+        values[m] = {"X": float(np.mean(runs[m]["X"]))}
+    return bootstrap.records(values, runs, reps, rank=["a", "b"])
 
 
-def test_a_winner_only_when_its_interval_separates():
+def test_a_winner_only_when_the_paired_gap_difference_excludes_zero():
     from stages.report import closest_to_retrain
 
-    res = closest_to_retrain(_records({"a": (0.1, 0.05, 0.15), "b": (0.5, 0.3, 0.7), "c": (0.9, 0.8, 1.0)}), "X")
-    assert res["separated"] and res["best"] == ["a"]
-    res = closest_to_retrain(_records({"a": (0.1, 0.05, 0.35), "b": (0.2, 0.3, 0.7), "c": (0.9, 0.8, 1.0)}), "X")
-    assert not res["separated"] and res["best"] == ["a", "b"]
+    rec = _records(0.1, 0.3)
+    a, b = rec["a"]["X"], rec["b"]["X"]
+    assert not bootstrap.separated((a["lo"], a["hi"]), (b["lo"], b["hi"]))  # their own intervals overlap ...
+    res = closest_to_retrain(rec, "X")                                      # ... the paired comparison decides
+    assert res["separated"] and res["best"] == ["a"] and [r[0] for r in res["ranked"]] == ["a", "b"]
+    d, lo, hi = res["vs"]["b"][1:]
+    assert lo > 0 and abs(d - 0.2) < 0.02 and rec["a"]["X"]["gap_vs_best"] == ["a", 0.0, 0.0, 0.0]
+    res = closest_to_retrain(_records(0.1, 0.1), "X")
+    assert not res["separated"] and sorted(res["best"]) == ["a", "b"]
+    assert "gap_vs_best" not in rec["original"]["X"]  # the Original is not a candidate
 
 
 # ------------------------------------------------------------------------------------------------ attacks

@@ -160,7 +160,8 @@ def test_every_method_is_deterministic_from_its_seed():
         M = methods.get(name)
         if "__init__" in M.__dict__:  # needs the task's data and Original (IMU): tests/test_classification.py
             continue
-        make = lambda seed: _finetune(M({k: cfg[k] for k in M.PARAMS}, fake_ctx("t", (0.0, 10.0))), seed=seed)
+        make = lambda seed: _finetune(M({k: cfg[k] for k in (*M.PARAMS, *M.SHARED)}, fake_ctx("t", (0.0, 10.0))),
+                                      seed=seed)
         a, b, c = make(0), make(0), make(1)
         assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values())), name
         assert any(not torch.equal(p, q) for p, q in zip(a.state_dict().values(), c.state_dict().values())), name

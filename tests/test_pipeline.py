@@ -25,9 +25,31 @@ def repo():
 CHECK = "check_params"
 
 
-def rerun_set(repo, key: str) -> tuple[set[str], set[str]]:
-    """(stages whose params include ``key``, those plus everything downstream of them), check_params aside."""
+def settings_changed_by(override: str) -> set[str]:
+    """The files of check_params' ``data/settings/`` whose content an override (``dvc exp run -S`` syntax, applied
+    by DVC's own code to a copy of params.yaml) changes."""
+    import shutil
+    import tempfile
+
+    from dvc.utils.hydra import apply_overrides
+
+    from stages import check_params
+    from stages.core import config
+
+    with tempfile.TemporaryDirectory() as d:
+        f = f"{d}/params.yaml"
+        shutil.copy(ROOT / "params.yaml", f)
+        before = check_params.resolved(config.read_params(f))
+        apply_overrides(f, [override])
+        after = check_params.resolved(config.read_params(f))
+    return {f"{check_params.SETTINGS}/{k}" for k in set(before) | set(after) if before.get(k) != after.get(k)}
+
+
+def rerun_set(repo, key: str, value=None) -> tuple[set[str], set[str]]:
+    """(stages whose params include ``key``, or that depend on a settings file the change ``key=value`` rewrites;
+    those plus everything downstream of them), check_params aside."""
     stages = [s for s in repo.index.stages if s.name != CHECK]
+    files = settings_changed_by(f"{key}={value}") if value is not None else set()
     direct = set()
     for s in stages:
         for dep in s.deps:
@@ -35,6 +57,8 @@ def rerun_set(repo, key: str) -> tuple[set[str], set[str]]:
                 keys = dep.params or []
                 if any(key == k or key.startswith(k + ".") for k in keys):
                     direct.add(s)
+            elif any(f == dep.def_path or f.startswith(dep.def_path.rstrip("/") + "/") for f in files):
+                direct.add(s)
     graph = repo.index.graph  # edges point from a stage to the stages it depends on
     affected = set(direct)
     for s in direct:
@@ -65,8 +89,8 @@ def unlearn_stages(method: str) -> set[str]:
 
 
 def test_sigma_reruns_only_the_confuse_chain(repo):
-    direct, affected = rerun_set(repo, "unlearn.methods.confuse.sigma")
-    assert direct == unlearn_stages("confuse") | {s for s in affected if aggregate(s)}
+    direct, affected = rerun_set(repo, "unlearn.sigma", 0.1)
+    assert direct == unlearn_stages("confuse")
     assert all("confuse" in s or aggregate(s) for s in affected), affected
     assert {"explain@ltd-confuse-sidu", "evaluate@utk", "report@ltd", "explain_report@utk-sidu",
             "classification_models@digits_class", "classification_explain@digits_class-sidu",
@@ -90,12 +114,21 @@ def test_check_params_reads_every_section_and_its_output_is_constant(repo, tmp_p
     for sigma in (0.05, 0.5):  # two different settings: the same output bytes
         monkeypatch.chdir(tmp_path)
         params = yaml.safe_load((ROOT / "params.yaml").read_text())
-        params["unlearn"]["methods"]["confuse"]["sigma"] = sigma
+        params["unlearn"]["sigma"] = sigma
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
         monkeypatch.setattr(config, "PARAMS_FILE", str(tmp_path / "params.yaml"))
         check_params.main([])
         outs.append((tmp_path / check_params.OUT).read_bytes())
     assert outs[0] == outs[1] and outs[0]
+
+
+def test_repeats_of_one_task_rerun_only_that_task(repo):
+    direct, affected = rerun_set(repo, "+repeats.ltd", 3)  # `+`: ltd takes repeats.default until named
+    assert {"train@ltd", "retrain@ltd", "attributions@ltd", "unlearn@ltd-finetune", "evaluate@ltd",
+            "explain_report@ltd-sidu"} <= direct
+    assert all("ltd" in s for s in affected), affected
+    direct, affected = rerun_set(repo, "repeats.digits_class", 5)  # the value it has: nothing
+    assert direct == set()
 
 
 def test_method_settings_stay_with_their_method(repo):

@@ -181,7 +181,7 @@ def test_reading_names_an_order_only_where_intervals_separate():
             row(3, "original", 0.9, 0.8, 1.0), row(3, "finetune", 0.5, 0.4, 0.6)]    # separated, reversed
     text = "\n".join(S.reading(sw, rows))
     assert "- x 1: F finetune 0.900 > original 0.500\n" in text
-    assert "- x 2: F finetune 0.550 ≈ original 0.500; intervals overlap: finetune vs original\n" in text
+    assert "- x 2: F finetune 0.550 ≈ original 0.500; not told apart: finetune vs original\n" in text
     assert "- x 3: F original 0.900 > finetune 0.500; contradicts the paper: original > finetune\n" in text
     assert "holds at 1 of 3 values; contradicted at 3; unresolved at 2." in text
 

@@ -95,6 +95,7 @@ def make_project(root: Path, params_over: dict | None = None) -> Path:
                                              "std": [0.3], "class_names": [str(c) for c in range(10)]}))
     params = config.read_params(ROOT / "params.yaml")
     params["device"] = "cpu"
+    params["repeats"] = 2  # every task: two runs (the smallest with a run-to-run part)
     for ds in ("ltd", "utk", "digits"):
         params["train"][ds].update(epochs=2, batch_size=16, ensemble=1, patience=0, amp=False)
     listed = [*params["tasks"], *params["classification"]["tasks"]]  # the tracks running every method

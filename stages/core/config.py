@@ -178,11 +178,11 @@ def load(dotted: str, schema: dict, params: dict | None = None) -> dict:
     return validate(get(params, dotted), schema, dotted)
 
 
-GLOBAL_SCHEMA = {"seed": Int(min=0), "device": Choice("auto", "cpu", "cuda"), "repeats": Int(min=1)}
+GLOBAL_SCHEMA = {"seed": Int(min=0), "device": Choice("auto", "cpu", "cuda")}
 
 
 def load_global(params: dict | None = None) -> dict:
-    """The top-level ``seed``, ``device`` and ``repeats`` settings."""
+    """The top-level ``seed`` and ``device`` settings (``repeats``, per task: ``stages.tasks.repeats``)."""
     params = read_params() if params is None else params
     return {k: _check(k, s, get(params, k)) for k, s in GLOBAL_SCHEMA.items()}
 

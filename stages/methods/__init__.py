@@ -1,6 +1,9 @@
 """Unlearning methods: ``get(name)`` returns the ``Method`` class of module ``stages.methods.<name>``.
 
-The method list is ``unlearn.methods`` in params.yaml (name -> the method's own settings).
+The method list is ``unlearn.methods`` in params.yaml (name -> the method's own settings). A method may also read
+settings placed directly under ``unlearn`` (its ``SHARED`` schema: e.g. ``unlearn.sigma``, the Confuse noise, the knob
+``dvc exp run -S unlearn.sigma=...`` turns); stage check_params writes each method's resolved settings per task to
+``data/settings/methods/<task>/<method>.json``, which the method's stages depend on, so such a key reruns only them.
 """
 from __future__ import annotations
 
@@ -14,17 +17,30 @@ RECIPE = {  # unlearn.<task>: the fine-tune recipe every method of a task shares
 }
 
 
+def shared_schema() -> dict:
+    """Settings directly under ``unlearn`` that methods read (their ``SHARED``), of every available method: a key
+    stays valid while its method is left out of the list."""
+    out = {}
+    for name in registry.available("methods", "Method"):
+        out.update(get(name).SHARED)
+    return out
+
+
 def recipes(params: dict, task_names: list[str]) -> dict:
-    """The validated ``unlearn`` section: the method list (checked by :func:`names`) and one recipe per task."""
-    return config.load("unlearn", {"methods": Section(), **{t: RECIPE for t in task_names}}, params)
+    """The validated ``unlearn`` section: the method list (checked by :func:`names`), one recipe per task and the
+    methods' shared settings."""
+    return config.load("unlearn", {"methods": Section(), **shared_schema(), **{t: RECIPE for t in task_names}}, params)
 
 
 def settings(params: dict, name: str, task: str) -> tuple[dict, int | None]:
-    """Validated ``unlearn.methods.<name>`` (against the method's ``PARAMS``) and the method's own epochs for
-    ``task`` (None: the recipe's)."""
+    """Validated ``unlearn.methods.<name>`` (against the method's ``PARAMS``) with the method's ``SHARED`` settings
+    of ``unlearn``, and the method's own epochs for ``task`` (None: the recipe's)."""
     key = f"{SECTION}.{name}"
     raw = config.get(params, key) or {}
-    own = config.validate(raw, {**get(name).PARAMS, "epochs": Section(optional=True, default=None)}, key)
+    cls = get(name)
+    own = config.validate(raw, {**cls.PARAMS, "epochs": Section(optional=True, default=None)}, key)
+    for k, spec in cls.SHARED.items():
+        own[k] = spec.check(f"unlearn.{k}", config.get(params, f"unlearn.{k}"))
     epochs = own.pop("epochs")
     if epochs is not None and task in epochs:
         return own, Int(min=1).check(f"{key}.epochs.{task}", epochs[task])

@@ -14,7 +14,8 @@ fine-tune recipe ``unlearn.<task>``, the device and a seeded generator. Per ense
 - and report what it measured about a run (``record``: e.g. IMU's I_w and the attributions it read).
 
 ``PARAMS`` is the schema of the method's own settings ``unlearn.methods.<name>`` in params.yaml (its DVC params,
-besides the recipe). An optional ``epochs`` mapping ``{task: n}`` there overrides the recipe's epochs.
+besides the recipe); ``SHARED`` that of settings it reads directly under ``unlearn`` (``unlearn.sigma``: Confuse);
+both arrive merged in ``cfg``. An optional ``epochs`` mapping ``{task: n}`` there overrides the recipe's epochs.
 A new method is a module ``stages/methods/<name>.py`` defining ``class Method(base.Method)`` plus one line under
 ``unlearn.methods`` in params.yaml; ``stages.methods.get(name)`` finds it by name.
 """
@@ -72,6 +73,7 @@ class Context:
 
 class Method:
     PARAMS: dict = {}          # unlearn.methods.<name>.<key> -> config spec
+    SHARED: dict = {}          # unlearn.<key> -> config spec: a setting placed directly under unlearn (a named knob)
     data: str = "retain"       # retain | full: the role the default fine-tune trains on
 
     def __init__(self, cfg: dict, ctx: Context):

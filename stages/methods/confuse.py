@@ -1,4 +1,5 @@
-"""Confuse: every conv kernel spatially transposed, plus N(0, sigma^2) noise on conv weights; the last Linear
+"""Confuse: every conv kernel spatially transposed, plus N(0, sigma^2) noise on conv weights
+(``sigma``: ``unlearn.sigma`` in params.yaml); the last Linear
 re-initialised (Xavier-uniform weight, zero bias); then the fine-tune. Vectorised per layer (ResNet kernels are
 square; a non-square kernel is an error)."""
 import torch
@@ -28,7 +29,7 @@ def confuse(model: nn.Module, sigma: float, gen: torch.Generator) -> None:
 
 
 class Method(base.Method):
-    PARAMS = {"sigma": Float(min=0)}
+    SHARED = {"sigma": Float(min=0)}  # unlearn.sigma: the noise is the pipeline's named knob
 
     def edit(self, model, gen):
         confuse(model, self.cfg["sigma"], gen)

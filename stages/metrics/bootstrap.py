@@ -142,13 +142,14 @@ def gap_from(lo: float, hi: float) -> tuple[float, float]:
     return (0.0, ends[1]) if lo <= 0 <= hi else (ends[0], ends[1])
 
 
-def records(values: dict, runs: dict, reps: dict, reference: str = "retrain", skip=()) -> dict:
+def records(values: dict, runs: dict, reps: dict, reference: str = "retrain", skip=(), rank=()) -> dict:
     """Per model and metric ``{value, lo, hi, runs}`` (:func:`t_interval` of the per-run values and the sampling
     replicates) and, for every model not in ``skip``, the signed paired difference to the reference model
     ``diff`` with ``diff_lo``/``diff_hi`` (the same construction on the per-run and per-replicate differences) and
     the distance ``gap`` = |diff| with ``gap_lo``/``gap_hi``. ``values``/``runs``/``reps``: model -> metric ->
     value / per-run list / replicate array (the same replicates for every model). ``values`` is accepted for the
-    metrics to report; the value written is the mean of the per-run values, the estimator the interval describes."""
+    metrics to report; the value written is the mean of the per-run values, the estimator the interval describes.
+    The models in ``rank`` (the methods) are also compared with each other on their gaps: see :func:`_rank_gaps`."""
     out = {}
     for m, vals in values.items():
         out[m] = {}
@@ -172,4 +173,65 @@ def records(values: dict, runs: dict, reps: dict, reference: str = "retrain", sk
             glo, ghi = gap_from(lo, hi)
             rec.update(diff=_round(diff), diff_lo=_round(lo), diff_hi=_round(hi),
                        gap=_round(abs(diff)), gap_lo=_round(glo), gap_hi=_round(ghi))
+    _rank_gaps(out, runs, reps, reference, [m for m in rank if m in out and m != reference])
     return out
+
+
+def _abs_diff(runs: dict, reps: dict, m: str, ref: str, k: str):
+    """Per run and per replicate |m - ref| on metric k, or None where either is missing."""
+    a, b = runs[m].get(k), runs[ref].get(k)
+    if not a or not b or len(a) != len(b) or any(x is None for x in (*a, *b)):
+        return None
+    ra, rb = reps[m].get(k), reps[ref].get(k)
+    rep = None if ra is None or rb is None or np.shape(ra) != np.shape(rb) else np.abs(np.asarray(ra) - np.asarray(rb))
+    return np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), rep
+
+
+def _rank_gaps(out: dict, runs: dict, reps: dict, reference: str, models: list[str]) -> None:
+    """Per metric, which model is closest to the reference, compared in pairs: the model with the smallest gap
+    (mean over runs of |model - reference|) is ``best``; every other model gets ``gap_vs_best`` = [best, d, lo, hi],
+    the paired difference of its per-run (and per-replicate) gap and the best's. A model whose interval holds 0 ties
+    with the best."""
+    if reference not in runs:
+        return
+    for k in {k for m in models for k in out[m]}:
+        gaps = {m: g for m in models if k in out[m] and (g := _abs_diff(runs, reps, m, reference, k)) is not None}
+        if len(gaps) < 2:
+            continue
+        best = min(gaps, key=lambda m: (float(gaps[m][0].mean()), m))
+        for m, (g, rep) in gaps.items():
+            if m == best:
+                out[m][k]["gap_vs_best"] = [best, 0.0, 0.0, 0.0]
+                continue
+            gb, repb = gaps[best]
+            d, lo, hi = t_interval(g - gb, None if rep is None or repb is None else rep - repb)
+            out[m][k]["gap_vs_best"] = [best, _round(d), _round(lo), _round(hi)]
+
+
+def paired(runs: dict, reps: dict, models: list[str]) -> dict[str, dict[str, list]]:
+    """Per metric, the paired difference of every ordered pair of models: {metric: {"a - b": [d, lo, hi]}} for a
+    before b in ``models`` (:func:`t_interval` on the per-run and per-replicate differences): what a statement
+    "a differs from b" reads, on the same samples and runs."""
+    out: dict[str, dict[str, list]] = {}
+    for i, a in enumerate(models):
+        for b in models[i + 1:]:
+            for k in runs[a]:
+                ra, rb = runs[a].get(k), runs[b].get(k)
+                if not ra or not rb or len(ra) != len(rb) or any(x is None for x in (*ra, *rb)):
+                    continue
+                wa, wb = reps[a].get(k), reps[b].get(k)
+                rep = None if wa is None or wb is None or np.shape(wa) != np.shape(wb) else np.asarray(wa) - np.asarray(wb)
+                d, lo, hi = t_interval(np.asarray(ra, np.float64) - np.asarray(rb, np.float64), rep)
+                out.setdefault(k, {})[f"{a} - {b}"] = [_round(d), _round(lo), _round(hi)]
+    return out
+
+
+def pair(pairs: dict, metric: str, a: str, b: str) -> tuple[float, float, float] | None:
+    """(d, lo, hi) of ``a - b`` on ``metric`` from a :func:`paired` table (stored either way round), or None."""
+    got = (pairs.get(metric) or {})
+    if f"{a} - {b}" in got:
+        return tuple(got[f"{a} - {b}"])
+    if f"{b} - {a}" in got:
+        d, lo, hi = got[f"{b} - {a}"]
+        return (None if d is None else -d, None if hi is None else -hi, None if lo is None else -lo)
+    return None

@@ -11,7 +11,8 @@ An axis (utility, forgetting, membership, representation, heatmaps) is read on o
 
 A margin is a number in the metric's units, or a string ``"N%"``: N percent of Retrain's value (metrics whose
 scale depends on the task, such as an MAE in objects or in years). The cost axis has no verdict: its cell is the
-deterministic optimizer-step ratio to Retrain.
+deterministic ratio of the images a method pushes through forward and backward passes to Retrain's (every forget,
+teacher or importance batch counted).
 """
 from __future__ import annotations
 
@@ -110,4 +111,5 @@ def legend(axes: dict[str, str], margins: dict) -> str:
             f"(verdict.margins; a percentage is of Retrain's value): **{APPROX}** when the interval lies inside "
             f"±margin, **{PLUS}** / **{MINUS}** when it excludes 0 above / below Retrain, **{UNRESOLVED}** otherwise "
             f"(more runs or samples would narrow it). Margins: {', '.join(parts)}. The Original's row says whether "
-            "an axis can tell a model that never forgot from Retrain at all; cost: optimizer steps / Retrain's.")
+            "an axis can tell a model that never forgot from Retrain at all; cost: images through forward and "
+            "backward passes / Retrain's.")

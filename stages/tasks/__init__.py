@@ -13,7 +13,7 @@ method of ``unlearn.methods``, every explainer of ``explainers``, one explain st
 from __future__ import annotations
 
 from stages.core import config, registry
-from stages.core.config import Str
+from stages.core.config import Int, Str
 
 SECTION = "tasks"
 SECTIONS = (SECTION, "classification.tasks", "agents.tasks")
@@ -52,8 +52,39 @@ def task_class(name: str):
     return registry.find("tasks", name, "Task", f"{SECTION}.{name}", "task")
 
 
+def repeats(params: dict, name: str) -> int:
+    """Independent training runs of task ``name``'s models: ``repeats`` is one number for every task, or a mapping
+    ``{task: n}`` with an optional ``default`` for the tasks it leaves out. Tasks that share their dataset's Original
+    must agree (repeat r of every model starts from run r of that Original)."""
+    value = config.get(params, "repeats")
+    every = all_names(params)
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(every) - {"default"})
+        if unknown:
+            raise config.ParamError(f"repeats.{unknown[0]}: not a task (known: {', '.join(every)}, default)")
+
+        def of(n):
+            if n not in value and "default" not in value:
+                raise config.ParamError(f"repeats.{n}: missing (give the task's runs, or repeats.default)")
+            key = f"repeats.{n}" if n in value else "repeats.default"
+            return Int(min=1).check(key, value.get(n, value.get("default")))
+    else:
+        def of(n):
+            return Int(min=1).check("repeats", value)
+    r = of(name)
+    cfg = config.get(params, f"{section_of(name, params)}.{name}")
+    if not task_class(name).OWN_ORIGINAL:
+        for other in every:
+            o_cfg = config.get(params, f"{section_of(other, params)}.{other}")
+            if (other != name and isinstance(o_cfg, dict) and o_cfg.get("dataset") == cfg.get("dataset")
+                    and not task_class(other).OWN_ORIGINAL and of(other) != r):
+                raise config.ParamError(f"repeats.{name} = {r}, repeats.{other} = {of(other)}: both tasks share the "
+                                        f"Original of data.{cfg.get('dataset')}, so they need the same number of runs")
+    return r
+
+
 def get(name: str, params: dict | None = None, root="."):
-    """The task ``name`` with its validated ``tasks.<name>`` settings."""
+    """The task ``name`` with its validated ``tasks.<name>`` settings (and its ``repeats``)."""
     params = config.read_params() if params is None else params
     section = section_of(name, params)
     cls = task_class(name)
@@ -62,7 +93,9 @@ def get(name: str, params: dict | None = None, root="."):
     cfg = config.load(f"{section}.{name}", {"dataset": Str(), **cls.PARAMS}, params)
     if cfg["dataset"] not in config.get(params, "data"):
         raise config.ParamError(f"{section}.{name}.dataset = {cfg['dataset']!r}: no such section data.{cfg['dataset']}")
-    return cls(name, cfg, params, root)
+    task = cls(name, cfg, params, root)
+    task.repeats = repeats(params, name)
+    return task
 
 
 def for_dataset(dataset: str, params: dict | None = None, root="."):

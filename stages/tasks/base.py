@@ -266,7 +266,7 @@ class ClassificationTask(Task):
                       "cost_steps_vs_retrain")
     BAR_COLUMNS = ("TA", "FA", "completeness", "MIA")
     VERDICT_AXES = {"utility": "TA", "forgetting": "FA", "membership": "MIA", "representation": "probe",
-                    "heatmaps": "AS", "cost": "cost_steps_vs_retrain"}
+                    "heatmaps": "AS", "cost": "cost_images_vs_retrain"}
 
     @property
     def classes(self) -> int:

@@ -23,7 +23,7 @@ class Task(base.RegressionTask):
                       "r-HC_lift", "AS", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "h-HC", "r-HC", "MIA")
     VERDICT_AXES = {"utility": "MAE", "forgetting": "human_leak", "membership": "MIA", "representation": "probe",
-                    "heatmaps": "h-HC", "cost": "cost_steps_vs_retrain"}
+                    "heatmaps": "h-HC", "cost": "cost_images_vs_retrain"}
 
     @property
     def forget_class(self) -> str:

@@ -18,7 +18,7 @@ class Task(base.RegressionTask):
                       "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "F", "Forgetting", "MIA")
     VERDICT_AXES = {"utility": "MAE", "forgetting": "MAE_forget", "membership": "MIA", "representation": "probe",
-                    "heatmaps": "AS", "cost": "cost_steps_vs_retrain"}
+                    "heatmaps": "AS", "cost": "cost_images_vs_retrain"}
 
     @property
     def group(self) -> int:
