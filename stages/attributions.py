@@ -4,7 +4,8 @@ fixed grid of cells (the input of attribution-guided methods: IMU, seed 003 Algo
     python -m stages.attributions --task ltd
 
 Writes ``data/tasks/<task>/attributions.npy``, float32 (repeats, training rows, rows x cols cells): row k is the
-training split's row k, the same order as the prepared arrays. Source and grid: the ``attributions`` section of
+training split's row k, the same order as the prepared arrays; and ``attributions.json``, the images it pushed
+through each Original run (training images x passes per image), which IMU counts in its cost. Source and grid: the ``attributions`` section of
 params.yaml (:mod:`stages.xai.attributions`). Computed once per Original and cached: the unlearning stages read it,
 so a method's fine-tune never recomputes it, and changing a method's or the recipe's settings leaves it alone.
 """
@@ -14,7 +15,7 @@ import numpy as np
 
 from stages import tasks
 from stages.core import paths
-from stages.core.io import derive_seed, write_npy
+from stages.core.io import derive_seed, write_json, write_npy
 from stages.core.stage import Stage
 from stages.models import resnet, run
 from stages.xai import attributions
@@ -35,6 +36,9 @@ def main(argv=None):
         out.append(attributions.vectors(original, images, task.meta, target, cfg, seed, device).numpy())
     vec = np.stack(out).astype(np.float32)
     write_npy(paths.attributions(task.name, st.root), vec)
+    write_json(paths.attributions_cost(task.name, st.root),
+               {"source": cfg["source"], "runs": len(out), "training_images": len(images),
+                "images_per_run": len(images) * attributions.passes_per_image(cfg)})
     norms = np.linalg.norm(vec, axis=2)
     st.log.info("%s: %s attributions, %d runs x %d training images x %d cells; zero vectors %d, mean norm %.4g",
                 task.name, cfg["source"], *vec.shape, int((norms == 0).sum()), float(norms.mean()))

@@ -37,6 +37,11 @@ def attributions(task: str, root=".") -> Path:
     return task_dir(task, root) / "attributions.npy"
 
 
+def attributions_cost(task: str, root=".") -> Path:
+    """What computing :func:`attributions` cost: images through the Original per run (IMU counts them in its cost)."""
+    return task_dir(task, root) / "attributions.json"
+
+
 def dataset_model(dataset: str, suffix: str = ".pt", root=".") -> Path:
     """The Original of a dataset: ``suffix`` .pt (weights), .json (metadata) or _preds.csv."""
     return Path(root) / "models" / "datasets" / dataset / f"original{suffix}"

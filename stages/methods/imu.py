@@ -9,7 +9,8 @@ Attribution vectors: the Original's, one per training image on a fixed grid of c
 order for every image), computed once per Original run by stage ``attributions`` (:mod:`stages.xai.attributions`:
 Captum's LIME weights or input x gradient pooled on the grid, ``attributions.source.<task>``) and read here from
 ``data/tasks/<task>/attributions.npy``: the fine-tune never recomputes them, and a change to the attribution
-settings reaches IMU through that file.
+settings reaches IMU through that file. Its cost counts those passes (``attributions.json``: the images they pushed
+through the Original per run) besides the fine-tune's images.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 from stages.core import paths
-from stages.core.io import file_md5
+from stages.core.io import file_md5, read_json
 from stages.methods import base
 
 
@@ -62,6 +63,8 @@ class Method(base.Method):
         self.rsim = row_similarity(retain, forget).to(ctx.device)
         self.i_w = float(self.rsim.mean())
         self.source = paths.attributions(ctx.task.name, ctx.task.root)
+        # the attribution passes over the training images are part of IMU's work: counted with its own batches
+        ctx.extra_images += int(read_json(paths.attributions_cost(ctx.task.name, ctx.task.root))["images_per_run"])
 
     def record(self) -> dict:
         """The attributions this run read (path and MD5: which settings made them is in stage attributions' lock

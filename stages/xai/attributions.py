@@ -51,6 +51,12 @@ def input_x_gradient(model, x: torch.Tensor, target) -> torch.Tensor:
     return a.detach().sum(1)
 
 
+def passes_per_image(cfg: dict) -> int:
+    """Images through the model per training image: LIME's ``n_samples`` perturbations (forward passes), or one
+    forward and backward pass (gradient)."""
+    return cfg["n_samples"] if cfg["source"] == "lime" else 1
+
+
 def vectors(model, images: np.ndarray, meta: dict, target, cfg: dict, seed: int, device) -> torch.Tensor:
     """(N, rows * cols) float32 attribution vectors of ``model`` for uint8 ``images`` (N, C, H, W), explaining
     ``target`` (None: the scalar output; else one class per image), in batches of ``cfg["batch_size"]``. LIME's
