@@ -48,7 +48,8 @@ LEGEND = {
     "LiRA_AUC": "per-example attack, offline LiRA: the model's logit-scaled confidence in the true class (regression: "
                 "of the Gaussian likelihood of the true target) on each sample against Retrain's runs on that sample "
                 "(their mean, one pooled sigma); AUC forget vs held-out samples of the same kind; 0.5 = no trace; "
-                "ideal: Retrain's (about 0.5; a Retrain run is scored against the other runs)",
+                "ideal: Retrain's (about 0.5; a Retrain run is scored against the other runs). The per-example "
+                "attacks fit nothing: their intervals use every evaluate.bootstrap draw",
     "RMIA_AUC": "per-example attack, offline RMIA (a = evaluate.rmia_a, gamma = evaluate.rmia_gamma): the model's "
                 "probability of the true class (regression: Gaussian likelihood of the true target) over Retrain's "
                 "runs', compared with the same ratio on the held-out samples; AUC forget vs held-out; ideal: "
