@@ -10,6 +10,7 @@ rows in both:
   Retrain, which saw neither, scores about 0.5.
 - ``MIA_vs_all_test``: non-members = the whole test split (the thesis' and the kit's naive choice); with a
   single-group forget set it also detects the group's different error level (seed 004, REFERENCE section 8).
+The per-example attacks (:mod:`stages.metrics.per_example`, Gaussian likelihood of the age) use MIA's populations.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ Attacks (the starting kit's loss-based attack, :mod:`stages.metrics.membership`)
 - ``MIA_efficacy`` (SalUn / Unlearn-Sparse protocol, REFERENCE section 8, with the kit's loss-based logistic
   attack): fit on retain rows (members) vs test rows (non-members), balanced by sub-sampling; the share of forget
   rows it calls non-members (high = forgotten; ideal: Retrain's).
+The per-example attacks (:mod:`stages.metrics.per_example`, from the logits) use MIA's populations.
 """
 from __future__ import annotations
 

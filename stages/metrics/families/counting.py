@@ -11,6 +11,10 @@ loss-based attack, :mod:`stages.metrics.membership`):
   Retrain never fitted y on either, so it scores about 0.5.
 - ``human_leak`` (concept leakage): held-out frames with the forget class vs without, matched on y'; per-sample
   loss on y'. A model that still counts the forgotten class over-counts the first group. Retrain about 0.5.
+
+The per-example attacks (:mod:`stages.metrics.per_example`, Gaussian likelihood of y) take the same members and
+every held-out frame with the class, unmatched: each frame is compared with Retrain's outputs on that frame, which
+already carry its count, so the count distribution cannot drive them.
 """
 from __future__ import annotations
 
