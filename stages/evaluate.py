@@ -3,7 +3,8 @@
     python -m stages.evaluate --task ltd
 
 For Original, Retrain and every method (``repeats`` runs each) it computes, per run, the task's metric family
-(:mod:`stages.metrics.families`: errors, Forgetting, the membership attacks), the representation ``probe``
+(:mod:`stages.metrics.families`: errors, Forgetting, the membership attacks; the per-example attacks LiRA and RMIA
+of :mod:`stages.metrics.per_example`, each run against Retrain's runs), the representation ``probe``
 (:mod:`stages.metrics.probe`, on the saved penultimate features of held-out rows) and the deterministic cost
 relative to Retrain (``cost_steps_vs_retrain``, ``cost_images_vs_retrain``: optimizer steps and images processed;
 the measured wall time is not a metric, see stage report). Values are means over the runs; intervals come from
@@ -27,19 +28,23 @@ from stages.core import threads
 from stages.core.config import Choice, Float, Int, ParamError
 from stages.core.io import derive_seed, read_json, write_csv, write_json
 from stages.core.stage import Stage
-from stages.metrics import bootstrap, cost, families, probe
+from stages.metrics import bootstrap, cost, families, per_example, probe
 
-SCHEMA = {"alpha": Float(min=0, min_open=True), "mia_seed": Int(min=0), "mia_splits": Int(min=2),
-          "loss": Choice("abs", "squared"), "hist_bins": Int(min=2), "bootstrap": bootstrap.REPLICATES,
-          "bootstrap_attack": Int(min=10), "probe_splits": Int(min=2)}
+SCHEMA = {"alpha": Float(min=0, min_open=True), "mia_seed": Int(min=0), "mia_seeds": Int(min=1),
+          "mia_splits": Int(min=2), "loss": Choice("abs", "squared"), "hist_bins": Int(min=2),
+          "bootstrap": bootstrap.REPLICATES, "bootstrap_attack": Int(min=10), "probe_splits": Int(min=2),
+          **per_example.SCHEMA}
 
 
 def settings(params: dict) -> dict:
-    """The validated ``evaluate`` section (the attack and probe replicates are a subset of the bootstrap's)."""
+    """The validated ``evaluate`` section (the attack and probe replicates are a subset of the bootstrap's, the
+    attack's point seeds a subset of its replicates' seeds)."""
     cfg = config.load("evaluate", SCHEMA, params)
-    for key in ("bootstrap_attack", "probe_splits"):
-        if cfg[key] > cfg["bootstrap"]:
-            raise ParamError(f"evaluate.{key} = {cfg[key]}: at most evaluate.bootstrap ({cfg['bootstrap']})")
+    for key, most in (("bootstrap_attack", "bootstrap"), ("probe_splits", "bootstrap"),
+                      ("mia_seeds", "bootstrap_attack")):
+        if cfg[key] > cfg[most]:
+            raise ParamError(f"evaluate.{key} = {cfg[key]}: at most evaluate.{most} ({cfg[most]})")
+    cfg["per_example"] = per_example.settings(cfg)
     return cfg
 
 
@@ -71,6 +76,11 @@ class Evaluation:
             self.preds[m] = [self.family.prepare(df, r) for r in range(repeats)]
             self.meta[m] = read_json(paths.model(task.name, m, ".json", root))
             self.feats[m] = np.load(paths.model(task.name, m, "_features.npy", root)).astype(np.float32)
+        # per-example attacks: every run's signals once; the TPR levels the held-out negatives can resolve
+        self.signals = {m: [self.family.per_example(p) for p in self.preds[m]] for m in models}
+        negatives = len(self.family.per_example_rows(None)[1]) if self.signals[models[0]][0] is not None else 0
+        pe = cfg["per_example"]
+        self.per_example_cfg = {**pe, "fprs": per_example.resolvable(pe["fprs"], negatives)}
         self.probe_y, self.probe_kind = task.probe_target(task.table(task.PROBE_SPLIT))
         probe.check_target(self.probe_y, self.probe_kind, task.where(task.PROBE_SPLIT))
         self.halves = [probe.halves(self.probe_y, self.probe_kind, derive_seed(self.seed, "probe", s))
@@ -83,6 +93,16 @@ class Evaluation:
     def _attacks(self, m, seed):
         return lambda r, idx: self.family.attacks(self.preds[m][r], self.preds["retrain"][r], idx, seed)
 
+    def _per_example(self, m):
+        """LiRA and RMIA of run r against Retrain's runs (all but r itself when m is Retrain) on samples idx."""
+        def stat(r, idx):
+            if self.signals[m][r] is None or "retrain" not in self.signals:
+                return {}
+            refs = [self.signals["retrain"][j] for j in per_example.references(self.R, r, leave_out=m == "retrain")]
+            rows = self.family.per_example_rows(idx)
+            return per_example.metrics(self.signals[m][r], refs, rows, self.per_example_cfg)
+        return stat
+
     def _probe(self, m, s):
         a, b = self.halves[s]
         return lambda r, idx: {"probe": probe.score(self.feats[m][r], self.probe_y, self.probe_kind, a, b)}
@@ -92,12 +112,20 @@ class Evaluation:
         cfg, d = self.cfg, self.draws
         values, runs = bootstrap.point(self._metrics(m), self.R)
         reps = bootstrap.replicates(self._metrics(m), d)
-        v, rr = bootstrap.point(self._attacks(m, cfg["mia_seed"]), self.R)
+        # attacks: replicate b refits on its drawn samples with its own seed mia_seed + 1 + b (sub-sampling, CV
+        # splits), every run; the value averages the attack on all samples over the first mia_seeds of those seeds,
+        # the same estimator (one seed's sub-sample and splits are noise the replicates hold, not the value)
+        seeds = [cfg["mia_seed"] + 1 + s for s in range(cfg["mia_seeds"])]
+        v, rr = bootstrap.point(lambda r, idx: bootstrap.mean_dicts([self._attacks(m, s)(r, idx) for s in seeds]),
+                                self.R)
         values.update(v), runs.update(rr)
-        # attacks: replicate b refits on its drawn samples with its own seed (sub-sampling, CV splits), every run
         att = bootstrap.per_run(lambda b, r: self._attacks(m, cfg["mia_seed"] + 1 + b)(r, d.replicate(b)[1]),
                                 cfg["bootstrap_attack"], self.R)
         reps.update(att)
+        # per-example attacks: no fit, no seed; every run on all samples and on every bootstrap replicate
+        v, rr = bootstrap.point(self._per_example(m), self.R)
+        values.update(v), runs.update(rr)
+        reps.update(bootstrap.replicates(self._per_example(m), d))
         # probe: every random half split with every run for the value; the splits are its sampling replicates
         per_split = [bootstrap.point(self._probe(m, s), self.R) for s in range(len(self.halves))]
         values["probe"] = float(np.mean([p[0]["probe"] for p in per_split]))

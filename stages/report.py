@@ -301,9 +301,10 @@ def main(argv=None):
     write_json(out / "summary.json", summary)
     write_json(out / "intervals.json", intervals)
     write_json(out / "paired.json", load_pairs(task, st.params, st.root))
-    verdicts = verdict.verdicts(records, task.VERDICT_AXES, margins)
+    axes = verdict.resolve(task.VERDICT_AXES, records)  # an axis with candidates: the strongest that resolves
+    verdicts = verdict.verdicts(records, axes, margins)
     write_json(out / "verdicts.json", verdicts)
-    write_json(out / "headline.json", headline(verdicts, records, task.VERDICT_AXES))
+    write_json(out / "headline.json", headline(verdicts, records, axes))
     ev = read_json(paths.evaluation(task.name, st.root))
     text = "\n\n".join([
         f"# {task.title()}",
@@ -315,7 +316,7 @@ def main(argv=None):
         + (" (one run: no run-to-run variation measured, the intervals hold sampling only)" if ev["repeats"] == 1
            else "") + ". "
         "Per run values: evaluation.json and xai/." + explained_runs(task, st.params, ev["repeats"], st.root),
-        "## Verdict", verdict.table(verdicts, task.VERDICT_AXES), verdict.legend(task.VERDICT_AXES, margins),
+        "## Verdict", verdict.table(verdicts, axes), verdict.legend(axes, margins, task.VERDICT_AXES),
         "## Our results", table(shown, cols),
         f"Row {UNIFORM}: a heatmap spread evenly over the frame (the heatmap metrics' no-preference baseline).",
         "## Reading", "\n".join(reading(task, records, cols)),

@@ -226,7 +226,7 @@ def test_ltd_membership_populations():
     preds = pd.DataFrame({"repeat": 0, "split": ["train"] * len(train) + ["test"] * len(test),
                           "row": np.r_[np.arange(len(train)), np.arange(len(test))], "pred": np.r_[y_tr, y_te]})
     p = fam.prepare(preds, 0)
-    member, nonmember = fam._membership(p, None, np.random.default_rng(0))
+    member, nonmember, mi, ni = fam._membership(p, None, np.random.default_rng(0))
     assert len(member) == len(nonmember) > 0 and np.all(member == 0) and np.all(nonmember == 0)
     # the populations are matched on y: same count distribution
     m, t = fam._membership_rows(None, np.random.default_rng(0))

@@ -54,10 +54,38 @@ def test_verdicts_per_axis_and_cost():
 def test_settings_need_a_margin_for_every_axis_metric():
     axes = [tasks.task_class(n).VERDICT_AXES for n in tasks.all_names(PARAMS)]
     margins = verdict.settings(PARAMS, axes)
-    assert {m for a in axes for k, m in a.items() if k != verdict.COST} <= set(margins)
+    assert {c for a in axes for k, m in a.items() if k != verdict.COST for c in verdict.candidates(m)} <= set(margins)
     bad = {**PARAMS, "verdict": {"margins": {k: v for k, v in PARAMS["verdict"]["margins"].items() if k != "FA"}}}
     with pytest.raises(ParamError, match=r"verdict\.margins\.FA: missing \(the forgetting axis reads FA\)"):
         verdict.settings(bad, axes)
+    bad = {**PARAMS, "verdict": {"margins": {k: v for k, v in PARAMS["verdict"]["margins"].items() if k != "LiRA_AUC"}}}
+    with pytest.raises(ParamError, match=r"verdict\.margins\.LiRA_AUC: missing \(the membership axis reads LiRA_AUC\)"):
+        verdict.settings(bad, axes)
+
+
+def _attack(diff, lo, hi):
+    return {"value": 0.5 + diff, "diff": diff, "diff_lo": lo, "diff_hi": hi}
+
+
+def test_the_membership_axis_reads_the_strongest_attack_that_resolves():
+    """Strength = |diff| / half-width of the Original's paired difference to Retrain; resolves above 1."""
+    axes = {"membership": ("RMIA_AUC", "LiRA_AUC", "MIA"), "utility": "TA"}
+    records = {"retrain": {}, "original": {"RMIA_AUC": _attack(0.02, -0.02, 0.06),   # 0.5: holds 0
+                                           "LiRA_AUC": _attack(0.10, 0.05, 0.15),    # 2.0
+                                           "MIA": _attack(0.06, 0.04, 0.08)}}        # 3.0: the strongest
+    assert verdict.resolve(axes, records) == {"membership": "MIA", "utility": "TA"}
+    records["original"]["MIA"] = _attack(0.06, -0.01, 0.13)                          # 0.86: no longer resolves
+    assert verdict.resolve(axes, records)["membership"] == "LiRA_AUC"
+    records["original"]["LiRA_AUC"] = _attack(-0.10, -0.15, -0.05)                   # below Retrain counts too
+    assert verdict.resolve(axes, records)["membership"] == "LiRA_AUC"
+    del records["original"]["LiRA_AUC"]
+    assert verdict.resolve(axes, records)["membership"] == "RMIA_AUC"                # none resolves: the first
+    records["finetune"] = {"RMIA_AUC": _attack(0.01, -0.01, 0.03), "TA": _attack(0.0, -0.01, 0.01)}
+    v = verdict.verdicts(records, axes, {"RMIA_AUC": 0.05, "LiRA_AUC": 0.05, "MIA": 0.05, "TA": 0.02})
+    assert v["finetune"]["membership"]["metric"] == "RMIA_AUC"
+    assert v["finetune"]["membership"]["verdict"] == verdict.APPROX
+    text = verdict.legend(verdict.resolve(axes, records), {"RMIA_AUC": 0.05, "TA": 0.02}, axes)
+    assert "membership axis reads the strongest of RMIA_AUC, LiRA_AUC, MIA" in text and "here RMIA_AUC" in text
     for value, msg in [(-0.1, r"verdict\.margins\.TA = -0\.1: must be >= 0"),
                        ("ten%", r"verdict\.margins\.TA = 'ten%': expected a number >= 0 or a percentage")]:
         bad = {**PARAMS, "verdict": {"margins": {**PARAMS["verdict"]["margins"], "TA": value}}}

@@ -13,6 +13,10 @@ A margin is a number in the metric's units, or a string ``"N%"``: N percent of R
 scale depends on the task, such as an MAE in objects or in years). The cost axis has no verdict: its cell is the
 deterministic ratio of the images a method pushes through forward and backward passes to Retrain's (every forget,
 teacher or importance batch counted).
+
+An axis may name several candidate metrics (a tuple, e.g. the membership attacks: per-example RMIA and LiRA, the
+population attack); it then reads the strongest one that resolves (:func:`resolve`): the candidate that best tells
+the Original, a model that never forgot, from Retrain, judged on the paired difference Original - Retrain.
 """
 from __future__ import annotations
 
@@ -47,9 +51,39 @@ def settings(params: dict, axes_of_tasks: list[dict]) -> dict[str, float | str]:
         for axis, metric in axes.items():
             if axis not in AXES:
                 raise ValueError(f"verdict axis {axis!r} is not one of {', '.join(AXES)}")
-            if axis != COST and metric not in margins:
-                raise ParamError(f"verdict.margins.{metric}: missing (the {axis} axis reads {metric})")
+            for m in candidates(metric):
+                if axis != COST and m not in margins:
+                    raise ParamError(f"verdict.margins.{m}: missing (the {axis} axis reads {m})")
     return margins
+
+
+def candidates(metric: str | tuple) -> tuple[str, ...]:
+    """The metrics an axis may read: one, or a tuple of candidates."""
+    return (metric,) if isinstance(metric, str) else tuple(metric)
+
+
+def strength(rec: dict | None) -> float | None:
+    """How clearly a metric tells the Original from Retrain: |diff| / half-width of the interval of the paired
+    difference Original - Retrain (above 1: the interval excludes 0); None without an interval."""
+    if not rec or any(rec.get(k) is None for k in ("diff", "diff_lo", "diff_hi")):
+        return None
+    half = (rec["diff_hi"] - rec["diff_lo"]) / 2
+    return abs(rec["diff"]) / half if half > 0 else (float("inf") if rec["diff"] != 0 else 0.0)
+
+
+def resolve(axes: dict, records: dict, probe: str = "original") -> dict[str, str]:
+    """One metric per axis. An axis with candidates reads the strongest that resolves: among the candidates whose
+    interval of the paired difference Original - Retrain excludes 0 (:func:`strength` > 1), the one with the
+    largest strength, a unit-free ratio that compares an AUC with an accuracy; when none resolves, the first
+    candidate (the task's preferred one). The Original is the probe because it is the model that certainly did
+    not forget: an attack that cannot tell it from Retrain cannot verify any method."""
+    out = {}
+    for axis, metric in axes.items():
+        names = candidates(metric)
+        s = {m: strength(records.get(probe, {}).get(m)) for m in names}
+        resolved = [m for m in names if s[m] is not None and s[m] > 1]
+        out[axis] = max(resolved, key=lambda m: s[m]) if resolved else names[0]
+    return out
 
 
 def margin_value(margin: float | str, reference: float | None) -> float | None:
@@ -75,8 +109,8 @@ def cell(rec: dict | None, margin: float | None) -> str:
 
 def verdicts(records: dict[str, dict], axes: dict[str, str], margins: dict, reference: str = "retrain") -> dict:
     """Per model other than the reference: per axis {metric, verdict (or the cost ratio), diff, diff_lo, diff_hi,
-    margin}."""
-    out = {}
+    margin}. An axis with candidate metrics reads the one :func:`resolve` picks."""
+    axes, out = resolve(axes, records), {}
     for m, rec in records.items():
         if m == reference:
             continue
@@ -104,12 +138,18 @@ def table(v: dict, axes: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def legend(axes: dict[str, str], margins: dict) -> str:
+def legend(axes: dict[str, str], margins: dict, task_axes: dict | None = None) -> str:
+    """The verdict table's legend; ``task_axes`` (the task's axes before :func:`resolve`) adds which candidate an
+    axis with several reads and why."""
     parts = [f"{m} {margins[m]}" if isinstance(margins[m], str) and margins[m].endswith("%") else f"{m} ±{margins[m]}"
              for a, m in axes.items() if a != COST]
+    choice = "".join(
+        f" The {a} axis reads the strongest of {', '.join(candidates(c))} that tells the Original from Retrain (the "
+        f"paired difference's interval excludes 0; strongest: largest |diff| / half-width), else the first: here "
+        f"{axes[a]}." for a, c in (task_axes or {}).items() if len(candidates(c)) > 1)
     return (f"A cell compares the 95 % interval of the paired difference model - Retrain with the equivalence margin "
             f"(verdict.margins; a percentage is of Retrain's value): **{APPROX}** when the interval lies inside "
             f"±margin, **{PLUS}** / **{MINUS}** when it excludes 0 above / below Retrain, **{UNRESOLVED}** otherwise "
             f"(more runs or samples would narrow it). Margins: {', '.join(parts)}. The Original's row says whether "
             "an axis can tell a model that never forgot from Retrain at all; cost: images through forward and "
-            "backward passes / Retrain's.")
+            "backward passes / Retrain's." + choice)

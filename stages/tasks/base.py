@@ -52,6 +52,13 @@ class TaskData:
     target_range: tuple[float, float]
 
 
+# the membership axis' candidates, strongest expected first: the per-example attacks (stages/metrics/per_example.py),
+# then the population attack; the verdict reads the strongest that tells the Original from Retrain
+MEMBERSHIP = ("RMIA_AUC", "LiRA_AUC", "MIA")
+# the per-example attacks' columns in table.md (a TPR is absent where the held-out negatives are too few)
+PER_EXAMPLE_COLUMNS = ("LiRA_AUC", "RMIA_AUC", "RMIA_TPR@1%FPR", "RMIA_TPR@5%FPR")
+
+
 class Task:
     PARAMS: dict = {}             # schema of the task's own keys in ``tasks.<name>`` (besides ``dataset``)
     SECTION = "tasks"             # the task list of params.yaml this plugin belongs to (stages.tasks.SECTIONS)
@@ -195,7 +202,7 @@ class Task:
 
     # ------------------------------------------------------------------ evaluation (subclasses)
     REPORT_COLUMNS: tuple = ()    # metrics shown in table.md, in order
-    # the verdict table's axes (stages/metrics/verdict.py): axis -> the metric it reads
+    # the verdict table's axes (stages/metrics/verdict.py): axis -> the metric it reads, or a tuple of candidates
     VERDICT_AXES: dict = {}
     BAR_COLUMNS: tuple = ()       # metrics drawn in metric_bars.png
 
@@ -262,10 +269,10 @@ class ClassificationTask(Task):
     (1 - accuracy). The forget request chooses rows (a random share, or a class); targets never change."""
     VAL_METRIC = "val_error"
     EVALUATION = "classification"     # stages/metrics/families/classification.py
-    REPORT_COLUMNS = ("TA", "RA", "FA", "completeness", "MIA", "MIA_vs_all_test", "MIA_efficacy", "probe", "AS",
-                      "cost_steps_vs_retrain")
+    REPORT_COLUMNS = ("TA", "RA", "FA", "completeness", "MIA", "MIA_vs_all_test", "MIA_efficacy", *PER_EXAMPLE_COLUMNS,
+                      "probe", "AS", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("TA", "FA", "completeness", "MIA")
-    VERDICT_AXES = {"utility": "TA", "forgetting": "FA", "membership": "MIA", "representation": "probe",
+    VERDICT_AXES = {"utility": "TA", "forgetting": "FA", "membership": MEMBERSHIP, "representation": "probe",
                     "heatmaps": "AS", "cost": "cost_images_vs_retrain"}
 
     @property

@@ -19,11 +19,11 @@ from stages.tasks import base
 class Task(base.RegressionTask):
     # tasks.<name>.forget_class: optional, overrides data.<dataset>.forget_class (a second request on the same data)
     PARAMS = {"forget_class": Choice(*ltd_data.CLASSES, optional=True, default=None)}
-    REPORT_COLUMNS = ("MAE", "RMSE", "MAE_y", "MIA", "human_leak", "probe", "h-HC", "h-HC_lift", "r-HC",
-                      "r-HC_lift", "AS", "cost_steps_vs_retrain")
+    REPORT_COLUMNS = ("MAE", "RMSE", "MAE_y", "MIA", "human_leak", *base.PER_EXAMPLE_COLUMNS, "probe", "h-HC",
+                      "h-HC_lift", "r-HC", "r-HC_lift", "AS", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "h-HC", "r-HC", "MIA")
-    VERDICT_AXES = {"utility": "MAE", "forgetting": "human_leak", "membership": "MIA", "representation": "probe",
-                    "heatmaps": "h-HC", "cost": "cost_images_vs_retrain"}
+    VERDICT_AXES = {"utility": "MAE", "forgetting": "human_leak", "membership": base.MEMBERSHIP,
+                    "representation": "probe", "heatmaps": "h-HC", "cost": "cost_images_vs_retrain"}
 
     @property
     def forget_class(self) -> str:

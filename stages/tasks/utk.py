@@ -14,11 +14,11 @@ from stages.tasks import base
 
 
 class Task(base.RegressionTask):
-    REPORT_COLUMNS = ("MAE", "MAE_forget", "Utility", "Forgetting", "F", "MIA", "MIA_vs_all_test", "probe", "AS",
-                      "cost_steps_vs_retrain")
+    REPORT_COLUMNS = ("MAE", "MAE_forget", "Utility", "Forgetting", "F", "MIA", "MIA_vs_all_test",
+                      *base.PER_EXAMPLE_COLUMNS, "probe", "AS", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "F", "Forgetting", "MIA")
-    VERDICT_AXES = {"utility": "MAE", "forgetting": "MAE_forget", "membership": "MIA", "representation": "probe",
-                    "heatmaps": "AS", "cost": "cost_images_vs_retrain"}
+    VERDICT_AXES = {"utility": "MAE", "forgetting": "MAE_forget", "membership": base.MEMBERSHIP,
+                    "representation": "probe", "heatmaps": "AS", "cost": "cost_images_vs_retrain"}
 
     @property
     def group(self) -> int:

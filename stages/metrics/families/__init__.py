@@ -5,6 +5,9 @@ A task names its family (``Task.EVALUATION``); ``get(name)`` returns the class `
 predictions of every sample population) and then ``metrics``/``attacks`` on all samples (the reported value) and
 on the bootstrap replicates of :mod:`stages.metrics.bootstrap` (the interval). ``attacks`` are the costly metrics
 (a membership attack fits a classifier), computed on fewer replicates (``evaluate.bootstrap_attack``).
+``per_example``/``per_example_rows`` give the per-example attacks (:mod:`stages.metrics.per_example`) one run's
+signals on the forget samples and the held-out samples of the same kind; the evaluate stage scores each model's run
+against Retrain's runs, the references.
 """
 from __future__ import annotations
 
@@ -35,6 +38,15 @@ class Family:
     def attacks(self, p: dict, ref: dict, idx: dict | None, seed: int) -> dict[str, float]:
         """Membership-style attacks (costly) on samples ``idx``; ``seed`` drives their sub-sampling and splits."""
         return {}
+
+    def per_example(self, p: dict):
+        """One run's :class:`stages.metrics.per_example.Signals` (members: the forget samples; non-members: held-out
+        samples of the same kind), or None when the family has no per-example attack."""
+        return None
+
+    def per_example_rows(self, idx: dict | None) -> tuple[np.ndarray, np.ndarray]:
+        """(member rows, non-member rows) into the arrays of :meth:`per_example` for samples ``idx`` (None: all)."""
+        raise NotImplementedError
 
     def histogram(self, p: dict) -> pd.DataFrame:
         """Per-sample loss histograms of the membership populations (all samples)."""

@@ -10,12 +10,13 @@ rows in both:
   Retrain, which saw neither, scores about 0.5.
 - ``MIA_vs_all_test``: non-members = the whole test split (the thesis' and the kit's naive choice); with a
   single-group forget set it also detects the group's different error level (seed 004, REFERENCE section 8).
+The per-example attacks (:mod:`stages.metrics.per_example`, Gaussian likelihood of the age) use MIA's populations.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from stages.metrics import forgetting, membership, regression
+from stages.metrics import forgetting, membership, per_example, regression
 from stages.metrics.families import Family as Base
 from stages.metrics.families import pick
 
@@ -30,6 +31,7 @@ class Family(Base):
         "F": "Utility x Forgetting; ideal: 1 (Retrain's)",
         "MIA": "membership attack, forget faces vs held-out faces of the same group; 0.5 = no trace; ideal: Retrain's (about 0.5)",
         "MIA_vs_all_test": "attack forget faces vs the whole test split (naive: also detects the group's error level); ideal: Retrain's",
+        **per_example.LEGEND,
     }
     HIST_LABELS = ("members: forget set (real faces)", "non-members: held-out faces of the group")
 
@@ -65,19 +67,30 @@ class Family(Base):
         return res
 
     def _losses(self, p, idx):
+        """(member, non-member, test) per-sample losses, each with its sample ids (positions in its population)."""
         m = self.take(np.arange(len(self.member_rows)), idx, "member")
         n = self.take(np.arange(len(self.group_test)), idx, "nonmember")
         t = self.take(np.arange(len(self.y_test)), idx, "test")
         loss = lambda a, b: regression.per_sample_loss(a, b, self.cfg["loss"])  # noqa: E731
-        return (loss(p["member"][m], self.y_member[m]), loss(p["nonmember"][n], self.y_test[self.group_test][n]),
-                loss(p["test"][t], self.y_test[t]))
+        return ((loss(p["member"][m], self.y_member[m]), m),
+                (loss(p["nonmember"][n], self.y_test[self.group_test][n]), n), (loss(p["test"][t], self.y_test[t]), t))
 
     def attacks(self, p, ref, idx, seed):
-        member, nonmember, test = self._losses(p, idx)
+        (member, mi), (nonmember, ni), (test, ti) = self._losses(p, idx)
         splits = self.cfg["mia_splits"]
-        return {"MIA": membership.mia_accuracy(member, nonmember, seed=seed, n_splits=splits),
-                "MIA_vs_all_test": membership.mia_accuracy(member, test, seed=seed, n_splits=splits)}
+        return {"MIA": membership.mia_accuracy(member, nonmember, seed=seed, n_splits=splits, member_ids=mi,
+                                               nonmember_ids=ni),
+                "MIA_vs_all_test": membership.mia_accuracy(member, test, seed=seed, n_splits=splits, member_ids=mi,
+                                                           nonmember_ids=ti)}
+
+    def per_example(self, p):
+        return per_example.Signals("gaussian", (p["member"] - self.y_member) ** 2,
+                                   (p["nonmember"] - self.y_test[self.group_test]) ** 2)
+
+    def per_example_rows(self, idx):
+        return (self.take(np.arange(len(self.member_rows)), idx, "member"),
+                self.take(np.arange(len(self.group_test)), idx, "nonmember"))
 
     def histogram(self, p):
-        member, nonmember, _ = self._losses(p, None)
+        (member, _), (nonmember, _), _ = self._losses(p, None)
         return regression.loss_histograms(member, nonmember, bins=self.cfg["hist_bins"])

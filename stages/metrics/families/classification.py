@@ -12,6 +12,7 @@ Attacks (the starting kit's loss-based attack, :mod:`stages.metrics.membership`)
 - ``MIA_efficacy`` (SalUn / Unlearn-Sparse protocol, REFERENCE section 8, with the kit's loss-based logistic
   attack): fit on retain rows (members) vs test rows (non-members), balanced by sub-sampling; the share of forget
   rows it calls non-members (high = forgotten; ideal: Retrain's).
+The per-example attacks (:mod:`stages.metrics.per_example`, from the logits) use MIA's populations.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from stages.core import paths
-from stages.metrics import membership, regression
+from stages.metrics import membership, per_example, regression
 from stages.metrics.families import Family as Base
 from stages.metrics.families import pick
 
@@ -70,6 +71,7 @@ class Family(Base):
                            "class, not membership, seed 004); ideal: Retrain's",
         "MIA_efficacy": "share of forget rows that an attack trained on retain vs test calls non-members (SalUn); "
                         "ideal: Retrain's",
+        **per_example.LEGEND,
     }
     HIST_LABELS = ("members: forget set", "non-members: held-out rows of the same kind")
 
@@ -112,21 +114,31 @@ class Family(Base):
                 "completeness": completeness(p["test"][t].argmax(1), p["original_test"][t])}
 
     def _losses(self, p, idx):
+        """Per population: (per-sample losses, sample ids: which samples of the population they are)."""
         m = self._idx(idx, "member", len(self.member_rows))
         n = self._idx(idx, "nonmember", len(self.like_test))
         t = self._idx(idx, "test", len(self.y_test))
         r = self._idx(idx, "retain", len(self.retain_rows))
-        return {"member": cross_entropy(p["member"][m], self.y_member[m]),
-                "nonmember": cross_entropy(p["nonmember"][n], self.y_test[self.like_test][n]),
-                "test": cross_entropy(p["test"][t], self.y_test[t]),
-                "retain": cross_entropy(p["retain"][r], self.y_retain[r])}
+        return {"member": (cross_entropy(p["member"][m], self.y_member[m]), m),
+                "nonmember": (cross_entropy(p["nonmember"][n], self.y_test[self.like_test][n]), n),
+                "test": (cross_entropy(p["test"][t], self.y_test[t]), t),
+                "retain": (cross_entropy(p["retain"][r], self.y_retain[r]), r)}
 
     def attacks(self, p, ref, idx, seed):
         loss, splits = self._losses(p, idx), self.cfg["mia_splits"]
-        return {"MIA": membership.mia_accuracy(loss["member"], loss["nonmember"], seed=seed, n_splits=splits),
-                "MIA_vs_all_test": membership.mia_accuracy(loss["member"], loss["test"], seed=seed, n_splits=splits),
-                "MIA_efficacy": mia_efficacy(loss["retain"], loss["test"], loss["member"], seed=seed)}
+        (m, mi), (n, ni), (t, ti) = loss["member"], loss["nonmember"], loss["test"]
+        return {"MIA": membership.mia_accuracy(m, n, seed=seed, n_splits=splits, member_ids=mi, nonmember_ids=ni),
+                "MIA_vs_all_test": membership.mia_accuracy(m, t, seed=seed, n_splits=splits, member_ids=mi,
+                                                           nonmember_ids=ti),
+                "MIA_efficacy": mia_efficacy(loss["retain"][0], t, m, seed=seed)}
+
+    def per_example(self, p):
+        return per_example.Signals("logits", per_example.classification_signals(p["member"], self.y_member),
+                                   per_example.classification_signals(p["nonmember"], self.y_test[self.like_test]))
+
+    def per_example_rows(self, idx):
+        return self._idx(idx, "member", len(self.member_rows)), self._idx(idx, "nonmember", len(self.like_test))
 
     def histogram(self, p):
         loss = self._losses(p, None)
-        return regression.loss_histograms(loss["member"], loss["nonmember"], bins=self.cfg["hist_bins"])
+        return regression.loss_histograms(loss["member"][0], loss["nonmember"][0], bins=self.cfg["hist_bins"])

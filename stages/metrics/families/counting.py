@@ -11,12 +11,16 @@ loss-based attack, :mod:`stages.metrics.membership`):
   Retrain never fitted y on either, so it scores about 0.5.
 - ``human_leak`` (concept leakage): held-out frames with the forget class vs without, matched on y'; per-sample
   loss on y'. A model that still counts the forgotten class over-counts the first group. Retrain about 0.5.
+
+The per-example attacks (:mod:`stages.metrics.per_example`, Gaussian likelihood of y) take the same members and
+every held-out frame with the class, unmatched: each frame is compared with Retrain's outputs on that frame, which
+already carry its count, so the count distribution cannot drive them.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from stages.metrics import membership, regression
+from stages.metrics import membership, per_example, regression
 from stages.metrics.families import Family as Base
 from stages.metrics.families import pick
 
@@ -28,6 +32,7 @@ class Family(Base):
         "MAE_y": "test MAE on y (count with the forgotten class): low = still counts it; ideal: Retrain's",
         "MIA": "membership attack, trained frames with the class vs held-out ones, loss on y; 0.5 = no trace; ideal: Retrain's (about 0.5)",
         "human_leak": "held-out frames with vs without the class (matched on y'), loss on y'; ideal: Retrain's (about 0.5)",
+        **per_example.LEGEND,
     }
     HIST_LABELS = ("members: trained frames with the class (loss on y)", "non-members: held-out frames with it")
 
@@ -66,8 +71,9 @@ class Family(Base):
         return m[im], t[it]
 
     def _membership(self, p, idx, rng):
+        """(member losses, non-member losses, their sample ids)."""
         m, t = self._membership_rows(idx, rng)
-        return self._loss(p["member"][m], self.y_member[m]), self._loss(p["test"][t], self.y_test[t])
+        return self._loss(p["member"][m], self.y_member[m]), self._loss(p["test"][t], self.y_test[t]), m, t
 
     def _leak_rows(self, idx, rng):
         """(test rows with the class, test rows without), matched on y'."""
@@ -77,17 +83,28 @@ class Family(Base):
         return w[iw], wo[iwo]
 
     def _leak(self, p, idx, rng):
+        """(losses of frames with the class, without, their sample ids)."""
         w, wo = self._leak_rows(idx, rng)
-        return self._loss(p["test"][w], self.yp_test[w]), self._loss(p["test"][wo], self.yp_test[wo])
+        return self._loss(p["test"][w], self.yp_test[w]), self._loss(p["test"][wo], self.yp_test[wo]), w, wo
 
     def attacks(self, p, ref, idx, seed):
         rng = np.random.default_rng(seed)
         splits = self.cfg["mia_splits"]
-        member, nonmember = self._membership(p, idx, rng)
-        with_, without = self._leak(p, idx, rng)
-        return {"MIA": membership.mia_accuracy(member, nonmember, seed=seed, n_splits=splits),
-                "human_leak": membership.mia_accuracy(with_, without, seed=seed, n_splits=splits)}
+        member, nonmember, mi, ni = self._membership(p, idx, rng)
+        with_, without, wi, woi = self._leak(p, idx, rng)
+        return {"MIA": membership.mia_accuracy(member, nonmember, seed=seed, n_splits=splits, member_ids=mi,
+                                               nonmember_ids=ni),
+                "human_leak": membership.mia_accuracy(with_, without, seed=seed, n_splits=splits, member_ids=wi,
+                                                      nonmember_ids=woi)}
+
+    def per_example(self, p):
+        # every test frame (the non-members are those with the class: per_example_rows); squared error on y
+        return per_example.Signals("gaussian", (p["member"] - self.y_member) ** 2, (p["test"] - self.y_test) ** 2)
+
+    def per_example_rows(self, idx):
+        t = self.take(np.arange(len(self.y_test)), idx, "test")
+        return self.take(np.arange(len(self.member_rows)), idx, "member"), t[self.has_test[t]]
 
     def histogram(self, p):
-        member, nonmember = self._membership(p, None, np.random.default_rng(self.cfg["mia_seed"]))
+        member, nonmember, _, _ = self._membership(p, None, np.random.default_rng(self.cfg["mia_seed"]))
         return regression.loss_histograms(member, nonmember, bins=self.cfg["hist_bins"])
