@@ -317,7 +317,8 @@ def main(argv=None):
     write_text(out / "table.md", text)
     write_text(paths.timing(task.name, "summary", st.root).with_suffix(".md"),
                timings_table(task, list(records), st.root))
-    save_figure(paths.figures(task.name, st.root) / "metric_bars.png", bar_figure(records, task.BAR_COLUMNS, task.title()))
+    save_figure(paths.figures(task.name, st.root) / "metric_bars.png",
+                bar_figure(records, task.BAR_COLUMNS, task.title()))
     save_figure(paths.figures(task.name, st.root) / "loss_hists.png", hist_figure(task, list(records), st.root))
     st.log.info("%s report: %d models", task.name, len(records))
 
