@@ -14,8 +14,8 @@ repository, failing with the command's text and the reason:
 - ``python -m stages.X ...`` and ``python bench/X.py ...``: the script's own argparse parser reads the arguments (the
   script runs up to its ``parse_args`` and stops there); a script without argparse must compile.
 - ``python3 -m venv DIR``: the module exists; ``pip install -r FILE -e DIR``: the files exist; ``pytest PATHS``: the
-  paths exist; ``bash FILE``: ``bash -n`` accepts it; ``git SUB``: git knows the subcommand; ``tee``, ``cd`` and
-  environment assignments (``CUDA_VISIBLE_DEVICES=0 dvc ...``) need nothing more.
+  paths exist; ``bash FILE``: ``bash -n`` accepts it; ``git SUB``: git knows the subcommand; ``. .venv/bin/activate``,
+  ``tee``, ``cd`` and environment assignments (``CUDA_VISIBLE_DEVICES=0 dvc ...``) need nothing more.
 
 A command of any other program fails until a check is added for it. The DVC plans are grouped by their overrides (one
 scratch project and one DVC index per group), which keeps the whole file to a few tens of seconds.
@@ -261,6 +261,8 @@ def check(cmd: str, dry: dict) -> str | None:
     if prog == "git":
         r = subprocess.run(["git", args[0], "-h"], capture_output=True, text=True, cwd=ROOT)
         return None if f"usage: git {args[0]}" in r.stdout + r.stderr else f"git has no subcommand {args[0]}"
+    if prog in (".", "source"):  # activating a virtual environment made by the command before
+        return None if len(args) == 1 and args[0].endswith("bin/activate") else "only a venv's bin/activate"
     if prog == "cd":
         return None if len(args) == 1 else "cd takes one folder"
     if prog == "tee":
