@@ -32,6 +32,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,10 @@ def check_python(args: list[str]) -> str | None:
             return None if importlib.util.find_spec(module) else f"no module {module}"
         if importlib.util.find_spec(module) is None:
             return f"no module {module} (no file {module.replace('.', '/')}.py)"
-        run = lambda: runpy.run_module(module, run_name="__main__", alter_sys=True)  # noqa: E731
+        def run():  # as `python -m`: a fresh __main__ (runpy warns when a test imported the module already)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                runpy.run_module(module, run_name="__main__", alter_sys=True)
         source = Path(importlib.util.find_spec(module).origin).read_text()
         argv0 = module
     else:
