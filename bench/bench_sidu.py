@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from stages.models.resnet import Regressor
-from stages.xai.sidu import _amp, sidu
+from stages.xai.base import amp
+from stages.xai.sidu import sidu
 
 
 def sync(device):
@@ -45,7 +46,7 @@ def forward_batch(model, shape, batch_size, device, autocast, calls=3):
     """One plain forward at ``batch_size`` (channels_last on CUDA), ``calls`` times: returns the best time."""
     fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
     x = torch.randn(batch_size, *shape, device=device).contiguous(memory_format=fmt)
-    with torch.no_grad(), _amp(device, autocast):
+    with torch.no_grad(), amp(device, autocast):
         return None, min(timed(lambda: model(x), device)[1] for _ in range(calls))
 
 

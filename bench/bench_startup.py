@@ -2,7 +2,7 @@
 and, with --detail, the heaviest imports of one module (from `python -X importtime`).
 
 Every DVC stage is its own process, so this cost is paid once per stage: with ~100 stages it is a large share of a full
-`dvc repro` (README "Profiles").
+`dvc repro` (docs/performance.md, "How the pipeline got faster").
 
     python bench/bench_startup.py                 # every stage module
     python bench/bench_startup.py --detail explain

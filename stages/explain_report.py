@@ -123,9 +123,12 @@ def main(argv=None):
     shown = {m: (np.clip(h[0, :n], 0, None) if Explainer.signed else h[0, :n]) for m, h in maps.items()}
     fig_boxes = boxes if len(boxes) else None
     out = paths.figures(task.name, st.root)
-    save_figure(out / f"{name}_grid.png", heatmap_grid(images[:n], shown, fig_boxes, labels,
-                                                            shared_scale=cfg["shared_scale"]))
-    save_figure(out / f"{name}_diff.png", diff_grid(images[:n], shown, REFERENCE, fig_boxes, labels))
+    box_names = {c: f"{c} box (in {key})" for key, classes in task.coverage_classes().items() for c in classes}
+    head = f"{task.title()}: {name} heatmaps of training run 1"
+    save_figure(out / f"{name}_grid.png", heatmap_grid(images[:n], shown, fig_boxes, labels, title=head,
+                                                       shared_scale=cfg["shared_scale"], box_names=box_names))
+    save_figure(out / f"{name}_diff.png", diff_grid(images[:n], shown, REFERENCE, fig_boxes, labels, title=head,
+                                                    box_names=box_names))
     st.log.info("%s/%s: figures (%d images, %d models) and heatmap metrics %s", task.name, name, n, len(models),
                 {m: {k: v["value"] for k, v in r.items() if k in ("AS", *task.coverage_classes())} for m, r in metrics.items()})
 

@@ -27,6 +27,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from stages import methods, tasks, xai  # noqa: E402
@@ -235,44 +237,67 @@ def timings_table(task, models: list[str], root=".") -> str:
     return "\n".join(lines) + "\n"
 
 
-def bar_figure(records: dict[str, dict], cols):
-    """One panel per metric: every model's value with its 95 % interval; Retrain's interval shaded across."""
-    fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols), 3.4), dpi=100)
-    for ax, c in zip(np.atleast_1d(axes), cols):
+MODEL_COLORS = {"original": "tab:gray", "retrain": "tab:green"}  # every unlearning method: METHOD_COLOR
+METHOD_COLOR = "tab:blue"
+
+
+def bar_figure(records: dict[str, dict], cols, title: str = ""):
+    """One panel per metric: every model's value (bar) with its 95 % interval (error bar); Retrain's interval shaded
+    across the panel, so a bar ending inside the band is within Retrain's interval. A legend names the colours, the
+    error bars and the band; ``title`` (the task) heads the figure."""
+    fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols), 4.2), dpi=100, squeeze=False,
+                             layout="constrained")
+    for ax, c in zip(axes.flat, cols):
         names = [m for m, r in records.items() if r.get(c) and r[c].get("value") is not None]
         vals = np.array([records[m][c]["value"] for m in names])
         lo = np.array([records[m][c]["lo"] if records[m][c]["lo"] is not None else v for m, v in zip(names, vals)])
         hi = np.array([records[m][c]["hi"] if records[m][c]["hi"] is not None else v for m, v in zip(names, vals)])
-        colors = ["tab:gray" if m == "original" else "tab:green" if m == "retrain" else "tab:blue" for m in names]
+        colors = [MODEL_COLORS.get(m, METHOD_COLOR) for m in names]
         ax.bar(range(len(names)), vals, color=colors, yerr=[np.maximum(vals - lo, 0), np.maximum(hi - vals, 0)],
                capsize=2, error_kw={"lw": 0.8})
         if "retrain" in names:
             j = names.index("retrain")
-            ax.axhspan(lo[j], hi[j], color="tab:green", alpha=0.15, lw=0)
+            ax.axhspan(lo[j], hi[j], color=MODEL_COLORS["retrain"], alpha=0.15, lw=0)
         ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
         ax.set_title(c)
-    fig.tight_layout()
+        ax.set_ylabel(c, fontsize=8)
+        ax.set_xlabel("model", fontsize=8)
+    handles = [Patch(color=MODEL_COLORS["original"], label="Original (trained on everything)"),
+               Patch(color=MODEL_COLORS["retrain"], label="Retrain (from scratch without the forget set)"),
+               Patch(color=METHOD_COLOR, label="unlearning method"),
+               Line2D([], [], color="black", lw=0.8, marker="_", markersize=6, label="95 % interval"),
+               Patch(color=MODEL_COLORS["retrain"], alpha=0.15, label="Retrain's 95 % interval (band)")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.suptitle(f"{title}: metrics per model (mean over the training runs, 95 % interval); ideal: Retrain's"
+                 if title else "metrics per model (mean over the training runs, 95 % interval); ideal: Retrain's",
+                 fontsize=10)
     return fig
 
 
 def hist_figure(task, models: list[str], root="."):
+    """One panel per model: density histograms of the per-sample loss of the membership attack's two populations
+    (repeat 0). The legend sits below the panels, clear of their ticks."""
     labels = families.get(task.EVALUATION).HIST_LABELS
     n = len(models)
     cols = min(4, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.4 * rows), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.5 * rows + 0.9), dpi=100, squeeze=False,
+                             layout="constrained")
     for ax, m in zip(axes.flat, models):
         h = pd.read_csv(paths.loss_hist(task.name, m, root))
         w = np.diff(h["bin_center"]).mean() if len(h) > 1 else 1.0
-        ax.bar(h["bin_center"], h["forget"], width=w, alpha=0.5, label=labels[0])
-        ax.bar(h["bin_center"], h["test"], width=w, alpha=0.5, label=labels[1])
+        ax.bar(h["bin_center"], h["forget"], width=w, alpha=0.5, color="tab:blue", label=labels[0])
+        ax.bar(h["bin_center"], h["test"], width=w, alpha=0.5, color="tab:orange", label=labels[1])
         ax.set_title(m, fontsize=9)
+        ax.set_xlabel("per-sample loss", fontsize=7)
+        ax.set_ylabel("density", fontsize=7)
+        ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{task.name}: per-sample loss of the two membership populations, repeat 0 "
-                 "(more overlap = less membership signal)", fontsize=9)
-    fig.tight_layout()
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=8,
+               frameon=False)
+    fig.suptitle(f"{task.title()}: per-sample loss of the two membership populations, training run 1\n"
+                 "more overlap = less membership signal (overlapping bars show brown)", fontsize=9)
     return fig
 
 
@@ -326,7 +351,8 @@ def main(argv=None):
     write_text(out / "table.md", text)
     write_text(paths.timing(task.name, "summary", st.root).with_suffix(".md"),
                timings_table(task, list(records), st.root))
-    save_figure(paths.figures(task.name, st.root) / "metric_bars.png", bar_figure(records, task.BAR_COLUMNS))
+    save_figure(paths.figures(task.name, st.root) / "metric_bars.png",
+                bar_figure(records, task.BAR_COLUMNS, task.title()))
     save_figure(paths.figures(task.name, st.root) / "loss_hists.png", hist_figure(task, list(records), st.root))
     st.log.info("%s report: %d models", task.name, len(records))
 

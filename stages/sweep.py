@@ -431,7 +431,7 @@ def main(argv=None) -> int:
         prog="python -m stages.sweep", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Queue, run and collect the DVC experiments of a named sweep -> reports/sweeps/<name>/.",
         epilog="sweeps:\n" + "\n".join(f"  {n:<14} {s.doc}" for n, s in SWEEPS.items())
-        + "\n\nOne GPU per worker: --gpus 0,1 starts worker k with CUDA_VISIBLE_DEVICES=<k-th id> (see README).")
+        + "\n\nOne GPU per worker: --gpus 0,1 starts worker k with CUDA_VISIBLE_DEVICES=<k-th id> (see docs/design.md, 'Sweeps').")
     p.add_argument("name", choices=list(SWEEPS), metavar="name", help="the sweep (listed below)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="queue workers: experiments run at a time (default 1)")
     p.add_argument("--gpus", default="", help="comma-separated GPU ids, one queue worker each (overrides -j)")

@@ -1,4 +1,4 @@
-"""Issue 13, "nothing lost, nothing corrupted": the bad inputs a user's real copy holds, in both on_error modes.
+"""Nothing lost, nothing corrupted: the bad inputs a user's real copy holds, in both on_error modes.
 
 One test (or parametrised family) per case: bad lines exclude the whole frame, BOM / non-UTF-8 annotation files,
 badly named folders and files, frame size, excluded images with their reason, UTKFace duplicates, too little data,

@@ -61,7 +61,7 @@ def test_bad_lines_raise_with_file_and_line_or_skip(tmp_path, line, reason):
     report = ltd.Report()
     df = ltd.read_annotations(tmp_path, on_error="skip", report=report)
     assert len(report.skipped_lines) == 1 and "annotations_0000.txt:2" in report.skipped_lines[0]
-    # the frame is excluded and counted (issue 13 item 1), never kept with one object fewer
+    # the frame is excluded and counted, never kept with one object fewer
     assert df.empty and len(report.bad_line_frames) == 1 and report.summary()["frames_with_bad_lines"] == 1
 
 

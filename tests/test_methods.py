@@ -66,7 +66,7 @@ def test_reinit_redraws_every_zero_and_keeps_others():
 
 
 def test_reinit_leaves_pruned_biases_at_zero_like_the_authors():
-    # issue 13 item 12: the authors' code redraws only pruned weights; a pruned bias (here every bias, forced to
+    # the authors' code redraws only pruned weights; a pruned bias (here every bias, forced to
     # the smallest magnitudes) stays zero, and unpruned biases keep their values
     m = tiny()
     with torch.no_grad():

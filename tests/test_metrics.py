@@ -234,7 +234,7 @@ def test_forgetting_legacy_pairwise_matches_double_loop():
 
 
 def test_forgetting_legacy_reproduces_the_notebook_check_case():
-    # REFERENCE section 12 (issue 13 item 11): labels (n,) against Keras predictions (n, 1)
+    # the thesis notebook's legacy form: labels (n,) against Keras predictions (n, 1)
     y, r, o = [20, 25, 28], [24, 30, 22], [20, 26, 35]
     # a mean of 9 exp terms <= 1 (a few roundings each), against a value printed with 6 decimals
     tol = rel_tol(EXP_ROUNDINGS + 9 + 4, F64)

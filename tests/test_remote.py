@@ -1,5 +1,6 @@
-"""Sharing results between machines through a DVC remote and the run-cache (README "Sharing results between
-machines"): a local-folder remote stands for the shared storage and two git clones for two machines.
+"""Sharing results between machines through a DVC remote and the run-cache (README "Sharing results",
+docs/design.md "Sharing results (DVC remote and run-cache)"): a local-folder remote stands for the shared storage
+and two git clones for two machines.
 
 Machine A runs a one-stage pipeline for two values of a param, each run followed by ``dvc push --run-cache``
 (the workspace's outputs and the run-cache records), and commits the pipeline with the lock of the second. Machine

@@ -1,6 +1,6 @@
-"""python -m stages.sweep (README "Sweeps"): every sweep's keys in params.yaml, the CLI, the queue commands (applied
-by DVC's own -S code to a copy of params.yaml), parsing a recorded `dvc exp show --json`, the table and CSV built
-from it, the reading judged on intervals, and one real queue run in a toy git + DVC repository."""
+"""python -m stages.sweep (README "Experiments and sweeps"): every sweep's keys in params.yaml, the CLI, the queue
+commands (applied by DVC's own -S code to a copy of params.yaml), parsing a recorded `dvc exp show --json`, the table
+and CSV built from it, the reading judged on intervals, and one real queue run in a toy git + DVC repository."""
 from __future__ import annotations
 
 import csv

@@ -22,7 +22,7 @@ Train mode samples the moves; eval mode moves greedily, so a trained model's pre
 the agents start is the spec's ``start``: ``fixed`` (default: the same layout along the diagonal in training and
 evaluation) or ``random`` (the paper's: uniform random starts in training, the fixed layout in evaluation). On the
 1,149 training digits random starts learn far slower: test accuracy 0.49 vs 0.84 after the same 30 epochs (GRU,
-measured; README "Multi-agent classifier").
+measured; docs/performance.md, "Multi-agent classifier settings").
 
 Everything is batched over images and agents, shapes (B, N, ...); the only Python loop runs over the T steps.
 """
