@@ -1,0 +1,104 @@
+"""A profile file applied as a DVC experiment: ``profiles/<name>.yaml`` -> ``dvc exp run -S key=value ...``.
+
+    python -m stages.profile paper            # print the command
+    python -m stages.profile paper --run -n paper-1   # run it (arguments after --run go to dvc exp run)
+
+A profile holds dotted params.yaml keys and their values (``profiles/paper.yaml``: the published works' settings;
+``profiles/quick.yaml``: the defaults of the same keys). Before printing anything it checks that every key is in
+params.yaml (or is an optional key a stage accepts, such as a method's own ``epochs.<task>``, written ``-S +key=...``
+as DVC requires for a key it adds) and that params.yaml with the profile applied passes every stage's validation
+(:func:`stages.check_params.check`), so a typo in a profile stops here instead of hours into a GPU run.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from stages import check_params
+from stages.core import config
+
+PROFILES = Path("profiles")
+
+
+def load(name: str, folder: Path = PROFILES) -> dict:
+    """The profile's ``{dotted key: value}`` (a missing file names the known profiles)."""
+    path = folder / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in folder.glob("*.yaml"))
+        raise SystemExit(f"{path}: no such profile (known: {', '.join(known) or 'none'})")
+    data = yaml.load(path.read_text(), Loader=config._UniqueKeyLoader) or {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise config.ParamError(f"{path}: expected a mapping of dotted params.yaml keys to values")
+    return data
+
+
+def state(params: dict, key: str) -> str:
+    """'set' (params.yaml holds the key), 'optional' (absent, under a section that accepts it: a method's
+    ``epochs.<task>``, a task of ``repeats``) or 'missing'."""
+    try:
+        config.get(params, key)
+        return "set"
+    except config.ParamError:
+        parts = key.split(".")
+        if parts[:2] == ["unlearn", "methods"] and len(parts) == 5 and parts[3] == "epochs":
+            return "optional" if parts[2] in (config.get(params, "unlearn.methods") or {}) else "missing"
+        if parts[0] == "repeats" and len(parts) == 2 and isinstance(params.get("repeats"), dict):
+            return "optional"
+        return "missing"
+
+
+def apply(params: dict, profile: dict) -> dict:
+    """A copy of ``params`` with every key of the profile set (parents created for optional keys)."""
+    out = copy.deepcopy(params)
+    for key, value in profile.items():
+        node, *path, last = [out, *key.split(".")]
+        for p in path:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return out
+
+
+def overrides(profile: dict, params: dict) -> list[str]:
+    """The ``-S`` values, in the profile's order; ``+key=value`` for a key params.yaml does not hold yet."""
+    missing = [k for k in profile if state(params, k) == "missing"]
+    if missing:
+        raise config.ParamError(f"profile key {missing[0]}: not in params.yaml")
+    out = []
+    for key, value in profile.items():
+        text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+        text = text.removesuffix("\n...").strip()
+        out.append(f"{'+' if state(params, key) == 'optional' else ''}{key}={text.replace(', ', ',')}")
+    return out
+
+
+def command(name: str, params: dict | None = None, folder: Path = PROFILES) -> list[str]:
+    """``dvc exp run -S ...`` for profile ``name``, after checking it against params.yaml and every stage's schema."""
+    params = config.read_params() if params is None else params
+    profile = load(name, folder)
+    sets = overrides(profile, params)
+    check_params.check(apply(params, profile))
+    return ["dvc", "exp", "run", *[x for s in sets for x in ("-S", s)]]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m stages.profile", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", help="a profile of profiles/ (paper, quick)")
+    p.add_argument("--run", nargs=argparse.REMAINDER, default=None,
+                   help="run the command; further arguments go to dvc exp run (e.g. -n paper-1)")
+    args = p.parse_args(argv)
+    cmd = command(args.name)
+    if args.run is None:
+        print(" ".join(shlex.quote(c) for c in cmd))
+        return 0
+    return subprocess.run([*cmd, *args.run]).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
