@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from stages import check_params
+from stages import check_params, sweep
 from stages.core import config
 
 PROFILES = Path("profiles")
@@ -39,18 +39,13 @@ def load(name: str, folder: Path = PROFILES) -> dict:
 
 
 def state(params: dict, key: str) -> str:
-    """'set' (params.yaml holds the key), 'optional' (absent, under a section that accepts it: a method's
-    ``epochs.<task>``, a task of ``repeats``) or 'missing'."""
-    try:
-        config.get(params, key)
-        return "set"
-    except config.ParamError:
-        parts = key.split(".")
-        if parts[:2] == ["unlearn", "methods"] and len(parts) == 5 and parts[3] == "epochs":
-            return "optional" if parts[2] in (config.get(params, "unlearn.methods") or {}) else "missing"
-        if parts[0] == "repeats" and len(parts) == 2 and isinstance(params.get("repeats"), dict):
-            return "optional"
-        return "missing"
+    """'set', 'optional' or 'missing', as :func:`stages.sweep.key_state` says (a method's ``epochs.<task>`` is
+    optional there); a task not yet named under a ``repeats`` mapping is optional too (it takes the default)."""
+    got = sweep.key_state(key, params)
+    parts = key.split(".")
+    if got == "missing" and parts[0] == "repeats" and len(parts) == 2 and isinstance(params.get("repeats"), dict):
+        return "optional"
+    return got
 
 
 def apply(params: dict, profile: dict) -> dict:
