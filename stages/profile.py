@@ -4,10 +4,12 @@
     python -m stages.profile paper --run -n paper-1   # run it (arguments after --run go to dvc exp run)
 
 A profile holds dotted params.yaml keys and their values (``profiles/paper.yaml``: the published works' settings;
-``profiles/quick.yaml``: the defaults of the same keys). Before printing anything it checks that every key is in
-params.yaml (or is an optional key a stage accepts, such as a method's own ``epochs.<task>``, written ``-S +key=...``
-as DVC requires for a key it adds) and that params.yaml with the profile applied passes every stage's validation
-(:func:`stages.check_params.check`), so a typo in a profile stops here instead of hours into a GPU run.
+``profiles/quick.yaml``: the defaults of the same keys; ``profiles/images.yaml``: your own image folder and its task).
+Before printing anything it checks that every key is in params.yaml (or is an optional key a stage accepts, such as a
+method's own ``epochs.<task>``, or a key of a task or dataset the profile adds, such as ``train.images.epochs``:
+written ``-S +key=...`` as DVC requires for a key it adds) and that params.yaml with the profile applied passes every
+stage's validation (:func:`stages.check_params.check`), so a typo in a profile stops here instead of hours into a GPU
+run.
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from pathlib import Path
 
 import yaml
 
-from stages import check_params
+from stages import check_params, tasks
 from stages.core import config
+from stages.data import image_folder
 
 PROFILES = Path("profiles")
 
@@ -38,9 +41,31 @@ def load(name: str, folder: Path = PROFILES) -> dict:
     return data
 
 
-def state(params: dict, key: str) -> str:
+# the mappings whose entries are tasks or datasets: a profile may add an entry (a task, a dataset, an image folder)
+ENTRIES = (*tasks.SECTIONS, "data", image_folder.FOLDERS)
+
+
+def added(profile: dict, params: dict) -> set[str]:
+    """The task and dataset names the profile adds: ``<list>.<name>.*`` keys of a name the list does not hold yet."""
+    out = set()
+    for key in profile:
+        parts = key.split(".")
+        for entries in ENTRIES:
+            head = entries.split(".")
+            if parts[:len(head)] == head and len(parts) > len(head):
+                try:
+                    node = config.get(params, entries)
+                except config.ParamError:
+                    continue
+                if isinstance(node, dict) and parts[len(head)] not in node:
+                    out.add(parts[len(head)])
+    return out
+
+
+def state(params: dict, key: str, new: set[str] = frozenset()) -> str:
     """'set' (params.yaml holds the key), 'optional' (absent, under a section that accepts it: a method's
-    ``epochs.<task>``, a task of ``repeats``) or 'missing'."""
+    ``epochs.<task>``, a task of ``repeats``, or an entry named after a task or dataset in ``new``, which the profile
+    adds, such as ``train.images.epochs`` or ``explain.n_images.images``) or 'missing'."""
     try:
         config.get(params, key)
         return "set"
@@ -50,6 +75,15 @@ def state(params: dict, key: str) -> str:
             return "optional" if parts[2] in (config.get(params, "unlearn.methods") or {}) else "missing"
         if parts[0] == "repeats" and len(parts) == 2 and isinstance(params.get("repeats"), dict):
             return "optional"
+        for i in range(1, len(parts)):  # the first absent part: a new task or dataset under an existing mapping
+            try:
+                node = config.get(params, ".".join(parts[:i]))
+            except config.ParamError:
+                return "missing"
+            if not isinstance(node, dict):
+                return "missing"
+            if parts[i] not in node:
+                return "optional" if parts[i] in new else "missing"
         return "missing"
 
 
@@ -66,14 +100,15 @@ def apply(params: dict, profile: dict) -> dict:
 
 def overrides(profile: dict, params: dict) -> list[str]:
     """The ``-S`` values, in the profile's order; ``+key=value`` for a key params.yaml does not hold yet."""
-    missing = [k for k in profile if state(params, k) == "missing"]
+    new = added(profile, params)
+    missing = [k for k in profile if state(params, k, new) == "missing"]
     if missing:
         raise config.ParamError(f"profile key {missing[0]}: not in params.yaml")
     out = []
     for key, value in profile.items():
         text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
         text = text.removesuffix("\n...").strip()
-        out.append(f"{'+' if state(params, key) == 'optional' else ''}{key}={text.replace(', ', ',')}")
+        out.append(f"{'+' if state(params, key, new) == 'optional' else ''}{key}={text.replace(', ', ',')}")
     return out
 
 
