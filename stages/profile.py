@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import shlex
 import subprocess
 import sys
@@ -104,12 +105,41 @@ def overrides(profile: dict, params: dict) -> list[str]:
     missing = [k for k in profile if state(params, k, new) == "missing"]
     if missing:
         raise config.ParamError(f"profile key {missing[0]}: not in params.yaml")
-    out = []
-    for key, value in profile.items():
-        text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
-        text = text.removesuffix("\n...").strip()
-        out.append(f"{'+' if state(params, key, new) == 'optional' else ''}{key}={text.replace(', ', ',')}")
-    return out
+    return [f"{'+' if state(params, key, new) == 'optional' else ''}{key}={hydra_value(value)}"
+            for key, value in profile.items()]
+
+
+PLAIN = re.compile(r"^[A-Za-z0-9_./-]+$")  # a string Hydra's override grammar reads as itself, unquoted
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def hydra_value(value) -> str:
+    """``value`` in the grammar of DVC's ``-S`` (Hydra's overrides), read back as the same value: a string that would
+    read as another type (``true``, ``null``, ``1e5``) or holds other characters (a file name with a space, a comma, a
+    quote) is single-quoted, with a quote and the backslashes before it escaped as Hydra requires."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        if PLAIN.match(value) and yaml.safe_load(value) == value and not _number(value):
+            return value
+        text = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", value)
+        return "'" + re.sub(r"(\\+)$", lambda m: m.group(1) * 2, text) + "'"
+    if isinstance(value, list):
+        return "[" + ",".join(hydra_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{hydra_value(v)}" for k, v in value.items()) + "}"
+    raise config.ParamError(f"profile value {value!r}: expected a number, string, null, list or mapping")
 
 
 def command(name: str, params: dict | None = None, folder: Path = PROFILES) -> list[str]:

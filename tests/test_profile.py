@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import yaml
 from dvc.utils.hydra import apply_overrides
 
 from stages import profile
@@ -112,3 +113,16 @@ def test_a_profile_may_add_keys_only_for_the_names_it_adds():
     assert profile.state(params, "explain.n_imagess.photos", new) == "missing"   # a typo above the new name
     assert profile.state(params, "train.ltd.epochss", new) == "missing"
     assert profile.state(params, "train.fotos.epochs", new) == "missing"         # a name the profile does not add
+
+
+def test_values_reach_params_yaml_unchanged_through_dvc(tmp_path):
+    """Any file name of a forget list (spaces, commas, quotes, backslashes, names that read as numbers or booleans)
+    and every kind of value comes back from DVC's `-S` code as the profile wrote it."""
+    names = ["3/0003.png", "cat/my photo 1.jpg", "a,b.png", "o'k.png", 'q"d.png', "back\\slash.png", "end\\",
+             "q\\'x", "ü.png", "$x.png", "a]b", "x=y", "3", "true", "null", "1e5", "inf", "0x1F", ""]
+    values = {"a.names": names, "a.none": None, "a.flag": True, "a.n": 3, "a.f": 0.0005, "a.map": {"x": 1, "y": [1, 2]}}
+    f = tmp_path / "params.yaml"
+    f.write_text("a: {}\n")
+    apply_overrides(str(f), [f"+{k}={profile.hydra_value(v)}" for k, v in values.items()])
+    got = yaml.safe_load(f.read_text())["a"]
+    assert {f"a.{k}": v for k, v in got.items()} == values
