@@ -21,8 +21,8 @@ or folder; with ``on_error: skip`` it is logged as a warning naming it, counted 
 - an empty class folder (no image file, or, when skipping, none readable): the class;
 - a class with fewer images than a stratified split has parts (3: one each for train, val and test): the class.
 
-Always an error naming the key: no class folder, fewer than two classes left, a split part smaller than the number of
-classes (``split``) or than ``min_split``.
+Always an error: a missing folder or one without a class folder (naming it), fewer than two classes left, a split part
+smaller than the number of classes (naming ``split``) or than its ``min_split`` (naming the key).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stages.core import config, threads
+from stages.core import config, progress, threads
 from stages.core.config import Choice, Float, Int, ParamError, Str
 from stages.core.io import atomic_dir, derive_seed, write_json
 from stages.data import arrays, splits
@@ -119,8 +119,8 @@ def decode(data: bytes, size: int) -> tuple[np.ndarray | None, bool, str | None]
 
     PIL decodes in full (a truncated file is an error, not a grey tail); EXIF orientation is applied; transparency
     is composed onto white; the image is centre-cropped to a square and resized to ``size`` (bilinear, antialiased
-    when shrinking); 16-bit and float greys are scaled to 0..255. Grey: the three channels are equal (a grey image
-    in any mode, a palette or RGB file holding only greys)."""
+    when shrinking); 16-bit and float greys (0..65535, 0..255 or 0..1) are scaled to 0..255. Grey: the three channels
+    are equal (a grey image in any mode, a palette or RGB file holding only greys)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not data:
@@ -133,9 +133,11 @@ def decode(data: bytes, size: int) -> tuple[np.ndarray | None, bool, str | None]
         return None, False, f"not an image PIL can read (starts with {data[:4].hex(' ')})"
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
         return None, False, f"corrupt or truncated image ({e})"
+    except Image.DecompressionBombError as e:       # over twice PIL's pixel limit: refused, as PIL refuses it
+        return None, False, f"too large to decode ({e})"
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         a = np.asarray(img, np.float64)
-        top = 65535.0 if a.max() > 255 else 255.0
+        top = 65535.0 if a.max() > 255 else 255.0 if a.max() > 1 else 1.0  # 16-bit, 8-bit in a wider mode, 0..1
         img = Image.fromarray(np.clip(np.rint(a * (255.0 / top)), 0, 255).astype(np.uint8), "L")
     if img.mode in ("LA", "RGBA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
@@ -154,8 +156,6 @@ def read_images(root: Path, files: list[str], size: int) -> list[tuple[np.ndarra
             return None, False, f"cannot be read: {e.strerror or e}"
         return decode(data, size)
 
-    from stages.core import progress
-
     with ThreadPoolExecutor(threads.workers(8)) as pool:
         return list(progress.bar(pool.map(one, files), desc="read images", total=len(files), unit="image"))
 
@@ -169,10 +169,12 @@ class Skips:
         self.root, self.on_error, self.dataset = root, on_error, dataset
         self.items = {k: [] for k in self.KINDS}
 
-    def add(self, kind: str, rel: str, reason: str) -> None:
+    def add(self, kind: str, rel: str, reason: str, others: int = 0) -> None:
+        """Raise naming ``rel`` (and how many ``others`` of its kind there are), or log, count and list it."""
         where = self.root / rel
         if self.on_error == "raise":
-            raise ImageFolderError(f"{where}: {reason} (data.{self.dataset}.on_error: skip leaves it out)")
+            more = f"; {others} more of this kind" if others else ""
+            raise ImageFolderError(f"{where}: {reason}{more} (data.{self.dataset}.on_error: skip leaves it out)")
         log.warning("%s: %s; skipped", where, reason)
         self.items[kind].append({"path": rel, "reason": reason})
 
@@ -209,12 +211,10 @@ def prepare(cfg: dict, out: Path, dataset: str) -> dict:
     for c in np.flatnonzero(counts == 0):
         skips.add("empty_class", classes[c], "empty class folder (no image file)")
     decoded = read_images(root, [f for f, _ in files], cfg["image_size"])
-    good = []
-    for (rel, k), (img, grey, why) in zip(files, decoded):
-        if img is None:
-            skips.add("unreadable", rel, why)
-        else:
-            good.append((rel, k, img, grey))
+    bad = [(rel, why) for (rel, _), (img, _, why) in zip(files, decoded) if img is None]
+    for rel, why in bad:
+        skips.add("unreadable", rel, why, others=len(bad) - 1)
+    good = [(rel, k, img, grey) for (rel, k), (img, grey, _) in zip(files, decoded) if img is not None]
     per_class = np.bincount([k for _, k, _, _ in good], minlength=len(classes))
     keep = []
     for c in range(len(classes)):
