@@ -172,8 +172,6 @@ def test_the_image_folder_task_runs_end_to_end(project, tmp_path):
 
 
 def test_a_list_request_forgets_the_listed_training_files(project, tmp_path):
-    from stages import task
-
     _prepare()
     train = pd.read_csv(tmp_path / "data" / "prepared" / "images" / "train.csv")
     test = pd.read_csv(tmp_path / "data" / "prepared" / "images" / "test.csv")
@@ -182,6 +180,7 @@ def test_a_list_request_forgets_the_listed_training_files(project, tmp_path):
                    "classification.tasks.my_images.forget_list": listed})
     t = tasks.get("my_images", p)
     assert list(t.table("train")["file"][t.role("forget").rows]) == listed[:-1]
+    assert sorted([*t.role("retain").rows, *t.role("forget").rows]) == list(range(len(train)))
     assert len(t.role("heldout_like_forget").rows) == len(test)                # every test image is of the kind
     assert len(t.role("val").rows) == len(t.table("val"))
     assert t.request()["in_train"] == 12 and t.request()["held_out"] == [test["file"][0]]
