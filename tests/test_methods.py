@@ -155,7 +155,9 @@ def test_anchored_with_huge_lambda_stays_at_original_weights():
 
 
 def test_every_method_is_deterministic_from_its_seed():
-    cfg = {"amount": 0.5, "sigma": 0.05, "lambda": 0.1, "offset": {"t": [3, 6]}, "alpha": 0.9}
+    # (the field's methods' own loops and losses: tests/test_field_methods.py, on the tiny project's data)
+    cfg = {"amount": 0.5, "sigma": 0.05, "lambda": 0.1, "offset": {"t": [3, 6]}, "alpha": 0.9, "lr_scale": 0.1,
+           "msteps": 1, "gamma": 0.99, "T": 4.0, "forget_batch": 8, "ratio": 0.5}
     for name in methods.names(config.read_params(ROOT / "params.yaml")):
         M = methods.get(name)
         if "__init__" in M.__dict__:  # needs the task's data and Original (IMU): tests/test_classification.py

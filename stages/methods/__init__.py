@@ -33,8 +33,9 @@ def recipes(params: dict, task_names: list[str]) -> dict:
 
 
 def settings(params: dict, name: str, task: str) -> tuple[dict, int | None]:
-    """Validated ``unlearn.methods.<name>`` (against the method's ``PARAMS``) with the method's ``SHARED`` settings
-    of ``unlearn``, and the method's own epochs for ``task`` (None: the recipe's)."""
+    """Validated ``unlearn.methods.<name>`` (against the method's ``PARAMS``, and its per-task values for ``task`` by
+    the method's ``check_task``) with the method's ``SHARED`` settings of ``unlearn``, and the method's own epochs for
+    ``task`` (None: the recipe's)."""
     key = f"{SECTION}.{name}"
     raw = config.get(params, key) or {}
     cls = get(name)
@@ -42,6 +43,7 @@ def settings(params: dict, name: str, task: str) -> tuple[dict, int | None]:
     for k, spec in cls.SHARED.items():
         own[k] = spec.check(f"unlearn.{k}", config.get(params, f"unlearn.{k}"))
     epochs = own.pop("epochs")
+    cls.check_task(own, task)
     if epochs is not None and task in epochs:
         return own, Int(min=1).check(f"{key}.epochs.{task}", epochs[task])
     return own, None

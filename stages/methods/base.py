@@ -6,16 +6,25 @@ fine-tune recipe ``unlearn.<task>``, the device and a seeded generator. Per ense
 
 - ``edit`` the copy's weights before the fine-tune (prune, reinit, confuse),
 - choose its training data (``data``: ``retain`` = what must remain, ``full`` = all training rows with the
-  forget mask, for methods that relabel the forget set themselves),
+  forget mask, for methods that relabel the forget set themselves, ``forget`` = the forget rows with the target the
+  Original learned: gradient ascent),
 - relabel each batch (``target``: random labels),
-- define its own per-batch loss (``batch_loss``: e.g. NegGrad+ subtracts the loss of a forget batch),
+- define its own per-batch loss (``batch_loss``: e.g. NegGrad+ subtracts the loss of a forget batch, SCRUB adds the
+  distance to the Original's output on the batch),
 - act after every optimizer step (``post_step_for``: the anchored fine-tune's proximal step),
-- or replace the whole loop (``fit``);
+- do work of its own before each epoch with the loop's optimizer (``epoch_start``: SCRUB's max steps),
+- or replace the whole loop (``fit``: SSD, which trains nothing);
 - and report what it measured about a run (``record``: e.g. IMU's I_w and the attributions it read).
 
 ``PARAMS`` is the schema of the method's own settings ``unlearn.methods.<name>`` in params.yaml (its DVC params,
 besides the recipe); ``SHARED`` that of settings it reads directly under ``unlearn`` (``unlearn.sigma``: Confuse);
-both arrive merged in ``cfg``. An optional ``epochs`` mapping ``{task: n}`` there overrides the recipe's epochs.
+both arrive merged in ``cfg``. An optional ``epochs`` mapping ``{task: n}`` there overrides the recipe's epochs. A
+setting given per task (a mapping ``{task: value}``, or :class:`PerTask`: one value or such a mapping) is checked for
+the stage's task by ``check_task``, which :func:`stages.methods.settings` calls before any data is read.
+Every image a method pushes through a network besides the loop's own batches (forget batches, passes of the frozen
+Original, importance passes) is counted in ``Context.extra_images``, which the stage adds to the run's images: the
+deterministic cost of the method (``cost_images_vs_retrain``).
+
 A new method is a module ``stages/methods/<name>.py`` defining ``class Method(base.Method)`` plus one line under
 ``unlearn.methods`` in params.yaml; ``stages.methods.get(name)`` finds it by name.
 """
@@ -30,9 +39,10 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from stages.core.config import Int, List, ParamError, Spec
 from stages.data.arrays import normalize
 from stages.models import run
-from stages.models.train import Recipe
+from stages.models.train import Recipe, has_augment
 
 
 @dataclass
@@ -65,6 +75,22 @@ class Context:
         y = self.task.target_tensor(d.y[idx]).to(self.device)
         return x, y
 
+    def batches(self, x, y, batch_size: int | None = None, gen: torch.Generator | None = None, augment: bool = False):
+        """Every row of uint8 images ``x`` (with targets ``y``) once, as normalised batches on the device: in row order,
+        or shuffled with ``gen``; with ``augment`` the recipe's train-time augmentation (drawn with ``gen``). Each
+        image is counted in ``extra_images``."""
+        from stages.models.train import augment_batch
+
+        size = batch_size or self.recipe.batch_size
+        order = torch.randperm(len(x), generator=gen) if gen is not None else torch.arange(len(x))
+        for i in range(0, len(x), size):
+            idx = np.sort(order[i:i + size].numpy())
+            xb = torch.as_tensor(np.asarray(x[idx])).to(self.device)
+            if augment and has_augment(self.recipe.augment):
+                xb = augment_batch(xb, self.recipe.augment, gen)
+            self.extra_images += len(idx)
+            yield normalize(xb, self.task.meta), self.task.target_tensor(np.asarray(y)[idx]).to(self.device)
+
     def autocast(self):
         if not self.recipe.amp:
             return contextlib.nullcontext()
@@ -74,10 +100,16 @@ class Context:
 class Method:
     PARAMS: dict = {}          # unlearn.methods.<name>.<key> -> config spec
     SHARED: dict = {}          # unlearn.<key> -> config spec: a setting placed directly under unlearn (a named knob)
-    data: str = "retain"       # retain | full: the role the default fine-tune trains on
+    data: str = "retain"       # retain | full | forget: the role the default fine-tune trains on
 
     def __init__(self, cfg: dict, ctx: Context):
         self.cfg, self.ctx = cfg, ctx
+
+    @classmethod
+    def check_task(cls, cfg: dict, task: str) -> None:
+        """Validate the settings that ``cfg`` (the method's checked section) holds per task, for ``task``: called by
+        :func:`stages.methods.settings`, so a missing or bad per-task value stops a stage before it reads data
+        (default: nothing to check)."""
 
     def edit(self, model: nn.Module, gen: torch.Generator) -> None:
         """Change the weights of one member (a copy of the Original's) before the fine-tune (default: nothing)."""
@@ -86,9 +118,16 @@ class Method:
         """Training targets of one batch (default: unchanged)."""
         return y
 
-    def batch_loss(self, net: nn.Module, loss: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """The loss to minimise for a batch, given the task loss of the batch (default: that loss)."""
+    def batch_loss(self, net: nn.Module, loss: torch.Tensor, gen: torch.Generator, x: torch.Tensor | None = None,
+                   out: torch.Tensor | None = None) -> torch.Tensor:
+        """The loss to minimise for a batch, given the task loss of the batch, its normalised images ``x`` and the
+        model's output ``out`` on them (default: the task loss)."""
         return loss
+
+    def epoch_start(self, epoch: int, net: nn.Module, opt, gen: torch.Generator) -> int:
+        """Work before epoch ``epoch`` (1, 2, ...) with the loop's optimizer; returns the optimizer steps it took
+        (default: none)."""
+        return 0
 
     def record(self) -> dict:
         """What the method reports about its run, saved per repeat in ``models/<task>/<method>.json`` under
@@ -99,16 +138,17 @@ class Method:
         """A function model -> None applied after every optimizer step, or None (default)."""
         return None
 
-    def fit(self, model: nn.Module, seed: int, log=None) -> dict:
-        """Fine-tune one member in place (default: the shared loop on ``data`` with the hooks above)."""
+    def fit(self, model: nn.Module, seed: int, log=None, recipe: Recipe | None = None) -> dict:
+        """Fine-tune one member in place (default: the shared loop on ``data`` with the hooks above; ``recipe``
+        replaces the task's, e.g. with a method's own learning rate)."""
         task = self.ctx.task
+        recipe = recipe or self.ctx.recipe
         hooks = {}
-        if type(self).target is not Method.target:
-            hooks["target_fn"] = self.target
-        if type(self).batch_loss is not Method.batch_loss:
-            hooks["batch_loss"] = self.batch_loss
-        return run.fit_task(task, model, task.training_data("unlearned", self.data), self.ctx.recipe, self.ctx.device,
-                            seed, log=log, post_step=self.post_step_for(model, self.ctx.recipe.lr), **hooks)
+        for hook, name in (("target_fn", "target"), ("batch_loss", "batch_loss"), ("epoch_start", "epoch_start")):
+            if getattr(type(self), name) is not getattr(Method, name):
+                hooks[hook] = getattr(self, name)
+        return run.fit_task(task, model, task.training_data("unlearned", self.data), recipe, self.ctx.device,
+                            seed, log=log, post_step=self.post_step_for(model, recipe.lr), **hooks)
 
 
 # ---------------------------------------------------------------------------------------------- weight edits
@@ -147,3 +187,43 @@ def reinit_zeros(model: nn.Module, gen: torch.Generator) -> None:
         fresh = (torch.rand(p.shape, generator=gen) * 2 - 1) * bound
         zero = p == 0
         p[zero] = fresh.to(p.device, p.dtype)[zero]
+
+
+def random_offsets(n: int, lo: int, hi: int, gen: torch.Generator) -> torch.Tensor:
+    """n integers drawn uniformly from {-hi, ..., -lo, lo, ..., hi} (random labels, SalUn's random targets)."""
+    mag = torch.randint(lo, hi + 1, (n,), generator=gen)
+    sign = torch.randint(0, 2, (n,), generator=gen) * 2 - 1
+    return (mag * sign).float()
+
+
+def offset_range(cfg: dict, method: str, task: str) -> tuple[int, int]:
+    """The validated ``[lo, hi]`` of ``unlearn.methods.<method>.offset.<task>`` (random targets' offsets)."""
+    key = f"unlearn.methods.{method}.offset.{task}"
+    if task not in cfg["offset"]:
+        raise ParamError(f"{key}: missing (the offset range [lo, hi] for this task)")
+    lo, hi = List(Int(min=0), length=2).check(key, cfg["offset"][task])
+    if lo > hi:
+        raise ParamError(f"{key} = {[lo, hi]}: lo must not exceed hi")
+    return lo, hi
+
+
+class PerTask(Spec):
+    """A method setting given once for every task, or as a mapping {task: value} (checked per task by
+    :func:`task_value`, which a method's ``check_task`` calls)."""
+
+    def __init__(self, item: Spec, **kw):
+        super().__init__(**kw)
+        self.item = item
+
+    def check(self, key, value):
+        return value if isinstance(value, dict) else self.item.check(key, value)
+
+
+def task_value(cfg: dict, method: str, key: str, task: str, spec: Spec):
+    """The checked value of setting ``key`` of ``unlearn.methods.<method>`` for ``task`` (see :class:`PerTask`)."""
+    full, value = f"unlearn.methods.{method}.{key}", cfg[key]
+    if not isinstance(value, dict):
+        return spec.check(full, value)
+    if task not in value:
+        raise ParamError(f"{full}.{task}: missing (one value for every task, or one per task)")
+    return spec.check(f"{full}.{task}", value[task])

@@ -12,7 +12,7 @@ from stages.methods import base
 class Method(base.Method):
     PARAMS = {"alpha": Float(min=0, max=1)}
 
-    def batch_loss(self, net, loss, gen):
+    def batch_loss(self, net, loss, gen, x=None, out=None):
         xf, yf = self.ctx.batch("forget", gen)
         with self.ctx.autocast():
             out = net(xf).float()

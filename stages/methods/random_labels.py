@@ -8,29 +8,22 @@ y' (the retain target) plus the same kind of fresh random offset (in objects), c
 Retain rows always keep their label."""
 import torch
 
-from stages.core.config import Int, List, ParamError, Section
+from stages.core.config import Section
 from stages.methods import base
-
-
-def random_offsets(n: int, lo: int, hi: int, gen: torch.Generator) -> torch.Tensor:
-    """n integers drawn uniformly from {-hi, ..., -lo, lo, ..., hi}."""
-    mag = torch.randint(lo, hi + 1, (n,), generator=gen)
-    sign = torch.randint(0, 2, (n,), generator=gen) * 2 - 1
-    return (mag * sign).float()
+from stages.methods.base import random_offsets  # noqa: F401  (re-exported: random_labels.random_offsets)
 
 
 class Method(base.Method):
     PARAMS = {"offset": Section()}   # {task: [lo, hi]}
     data = "full"
 
+    @classmethod
+    def check_task(cls, cfg, task):
+        base.offset_range(cfg, "random_labels", task)
+
     def __init__(self, cfg, ctx):
         super().__init__(cfg, ctx)
-        key = f"unlearn.methods.random_labels.offset.{ctx.task.name}"
-        if ctx.task.name not in cfg["offset"]:
-            raise ParamError(f"{key}: missing (the offset range [lo, hi] for this task)")
-        self.lo, self.hi = List(Int(min=0), length=2).check(key, cfg["offset"][ctx.task.name])
-        if self.lo > self.hi:
-            raise ParamError(f"{key} = {[self.lo, self.hi]}: lo must not exceed hi")
+        self.lo, self.hi = base.offset_range(cfg, "random_labels", ctx.task.name)
 
     def target(self, y, forget, gen):
         off = random_offsets(len(y), self.lo, self.hi, gen)

@@ -160,9 +160,11 @@ def curves(fits: list[list[dict]]) -> pd.DataFrame:
     """The training curve: per logged step (about :data:`stages.models.train.CURVE_POINTS` per run, and every
     epoch's end) its epoch and mean train loss, and at each epoch's last step the validation score, averaged over the
     members and repeats that logged that step. Columns step, epoch, train_loss, <val metric> (empty between epoch
-    ends)."""
+    ends); no rows when no run took a step."""
     flat = [f for run in fits for f in run]
     metric = flat[0].get("val_metric", "val_mae")
+    if not any(f["steps_log"] for f in flat):  # a method that trains nothing (SSD): a curve without points
+        return pd.DataFrame(columns=["step", "epoch", "train_loss", metric])
     steps = pd.DataFrame([h for f in flat for h in f["steps_log"]])
     out = steps.groupby("step", as_index=False).agg(epoch=("epoch", "max"), train_loss=("train_loss", "mean"))
     val = pd.DataFrame([h for f in flat for h in f["history"]]).groupby("epoch")[metric].mean()

@@ -2,8 +2,9 @@
 
 One loop serves Original, Retrain and every unlearning method's fine-tune. The task gives the loss
 (``loss_fn``) and the model-selection score (``val_score``, lower is better); a method hooks in through
-``target_fn`` (relabel a batch, e.g. random labels), ``batch_loss`` (its own loss of a batch, e.g. NegGrad+)
-and ``post_step`` (e.g. the anchored proximal step). Validation always runs with ``model.eval()`` and without
+``target_fn`` (relabel a batch, e.g. random labels), ``batch_loss`` (its own loss of a batch, e.g. NegGrad+),
+``post_step`` (e.g. the anchored proximal step) and ``epoch_start`` (work of its own before each epoch, e.g. SCRUB's
+max steps on the forget set). Validation always runs with ``model.eval()`` and without
 augmentation. The best validation epoch is kept. Under ``torchrun`` (``torch.distributed`` initialised) the model is wrapped in DistributedDataParallel
 and every rank trains on its own slice of each epoch's permutation.
 
@@ -134,16 +135,19 @@ def mae_score(pred, y) -> float:
 
 def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Recipe, device, seed: int,
         target_fn=None, post_step=None, forget_mask=None, log=None, loss_fn=None, val_score=None,
-        val_metric: str = "val_mae", batch_loss=None, loss_weight=None) -> dict:
+        val_metric: str = "val_mae", batch_loss=None, loss_weight=None, epoch_start=None) -> dict:
     """Train ``model`` in place; returns {history, best_epoch, steps, images, seconds}.
 
     ``train_x``/``val_x``: uint8 arrays (N, C, H, W); ``*_y``: targets (float: regression, int: classes).
     ``loss_fn(out, y)`` defaults to ``recipe.loss`` (mse | mae), ``val_score(pred, y)`` to the MAE, logged as
     ``val_metric``. ``target_fn(y, forget, gen)`` may relabel each batch (``forget``: the batch's rows of
-    ``forget_mask``); ``batch_loss(net, loss, gen)`` returns the loss to minimise given the batch's task loss;
+    ``forget_mask``); ``batch_loss(net, loss, gen, x=..., out=...)`` returns the loss to minimise given the batch's
+    task loss (``x``: the batch's normalised, augmented images, ``out``: the model's output on them);
     ``loss_weight(idx)`` scales the batch's loss by a factor computed from its rows ``idx`` (indices into
     ``train_x``; e.g. IMU's 1 - I_w, which scales every gradient alike); ``post_step(model)`` runs after every
-    optimizer step. A model with an ``auxiliary_loss(out, y)`` method adds that term to the task loss of each
+    optimizer step; ``epoch_start(epoch, net, opt, gen)`` runs before each epoch with the loop's optimizer and
+    generator and returns the optimizer steps it took (added to ``steps``; the images it pushes are the caller's to
+    count). A model with an ``auxiliary_loss(out, y)`` method adds that term to the task loss of each
     batch (the multi-agent classifier's REINFORCE policy term, :mod:`stages.models.agents`; it is part of the logged
     train loss). The best validation epoch's weights are restored.
     """
@@ -183,6 +187,9 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
     pbar = progress.bar(total=recipe.epochs * steps_per_epoch, desc="fit", unit="step")
     t0 = time.time()
     for epoch in range(1, recipe.epochs + 1):
+        if epoch_start is not None:
+            steps += epoch_start(epoch, net, opt, gen)
+            net.train()
         perm = torch.randperm(len(x_all), generator=gen)[:per_rank * world][rank::world]
         total, count = 0.0, 0
         window, window_n, pending = 0.0, 0, []
@@ -202,7 +209,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Re
             if aux_loss is not None:
                 loss = loss + aux_loss(out, yb)
             if batch_loss is not None:
-                loss = batch_loss(net, loss, gen)
+                loss = batch_loss(net, loss, gen, x=xb, out=out)
             if loss_weight is not None:
                 loss = loss * loss_weight(idx)
             opt.zero_grad(set_to_none=True)
