@@ -5,7 +5,7 @@
 The first stage of every ``dvc repro`` (the generators and exporters depend on its output), so a typo in a plugin
 list or in any plugin's section stops the pipeline in about a second instead of after hours of training on the
 stages that do not read it. It checks the plugin lists (known names, none repeated: stages.core.registry), every
-task's section, every task's training recipe, the unlearn recipes and every method's section for every task that
+task's section, every image folder's section, every task's training recipe, the unlearn recipes and every method's section for every task that
 runs it, every explainer's section for every task that runs it, each task's explanation subset size, the
 attribution settings and the evaluation settings, the same functions the stages call. It writes
 ``data/params_checked.txt``, whose content never changes: a rerun after a param change leaves every other stage as
@@ -25,7 +25,7 @@ from __future__ import annotations
 from stages import evaluate, methods, prepare_ltd, synthesize_ltd, tasks, xai  # stages own some schemas
 from stages.core import config, io
 from stages.core.stage import Stage
-from stages.data import digits, synth_utk, utkface
+from stages.data import digits, image_folder, synth_utk, utkface
 from stages.metrics import verdict
 from stages.models import run
 from stages.xai import attributions
@@ -41,6 +41,8 @@ def check(params: dict) -> dict[str, int]:
     config.load("data.utk.synth", synth_utk.SCHEMA, params)
     utkface.load_params(params)
     digits.load_params(params)
+    for name in image_folder.folders(params):
+        image_folder.load_params(params, name)
     evaluate.settings(params)
     names = tasks.all_names(params)
     verdict.settings(params, [tasks.task_class(n).VERDICT_AXES for n in names])

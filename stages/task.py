@@ -33,9 +33,10 @@ MIN_ROWS = {"retain": 2, "forget": 1, "full": 2, "val": 1, "test": 1, "heldout_l
 def describe(task) -> dict:
     rows = {role: task.role(role).rows for role in ROLES}
     sizes = {role: len(r) for role, r in rows.items()}
+    need = {role: max(MIN_ROWS[role], task.MIN_ROWS.get(role, 0)) for role in ROLES}
     for role, n in sizes.items():
-        if n < MIN_ROWS[role]:
-            raise ValueError(f"task {task.name}: data role {role!r} has {n} rows, need at least {MIN_ROWS[role]} "
+        if n < need[role]:
+            raise ValueError(f"task {task.name}: data role {role!r} has {n} rows, need at least {need[role]} "
                              f"(dataset {task.dataset}, request {task.request()})")
     prepared = paths.prepared(task.dataset, task.root)
     files = sorted(p for p in prepared.rglob("*") if p.is_file())

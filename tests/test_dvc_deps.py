@@ -86,7 +86,7 @@ def plugin_modules(cmd: str, params: dict) -> set[str]:
         t = tasks.task_class(args["task"])
         if t.EVALUATION and re.search(r"stages\.(evaluate)\b", cmd):
             out.add(f"stages.metrics.families.{t.EVALUATION}")
-    if "dataset" in args:  # the Original is defined by the dataset's first task
+    if "dataset" in args and re.search(r"stages\.train\b", cmd):  # the Original is defined by the dataset's first task
         out |= {f"stages.tasks.{tasks.for_dataset(args['dataset'], params).name}"}
     if "method" in args:
         out.add(f"stages.methods.{args['method']}")
@@ -130,6 +130,31 @@ def test_every_imported_file_is_a_dep(name, cmd, deps):
     missing = sorted(str(f.relative_to(ROOT)) for f in files
                      if has_code(f) and not any(f == c or c in f.parents for c in covered))
     assert not missing, f"{name}: imports {missing} but does not declare them in deps"
+
+
+def test_the_image_folder_stages_declare_every_import(tmp_path):
+    """The stages that profiles/images.yaml adds (an image folder, its dataset and its task; none by default), checked
+    as above in a scratch project with the profile applied."""
+    import contextlib
+
+    from stages.core import config
+    from tests.test_profile import applied_project
+
+    project = applied_project(tmp_path, "images")
+    params = config.read_params(str(project / "params.yaml"))
+    with contextlib.chdir(project):
+        repo = Repo(".")
+        try:
+            stages = [(s.name, s.cmd, [str(Path(d.def_path)) for d in s.deps if d.__class__.__name__ !=
+                       "ParamsDependency"]) for s in repo.index.stages if "images" in s.name]
+        finally:
+            repo.close()
+    assert len(stages) == 9
+    for name, cmd, deps in stages:
+        files = closure(re.search(r"python -m (stages\.\w+)", cmd).group(1), plugin_modules(cmd, params))
+        missing = sorted(str(f.relative_to(ROOT)) for f in files
+                         if has_code(f) and not any(f == ROOT / d or ROOT / d in f.parents for d in deps))
+        assert not missing, f"{name}: imports {missing} but does not declare them in deps"
 
 
 def test_the_closure_follows_imports():

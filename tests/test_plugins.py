@@ -35,7 +35,14 @@ def _plugin_files(folder: str, skip: set[str]) -> set[str]:
 
 
 def test_params_lists_and_modules_agree():
-    assert set(ALL_TASKS) == _plugin_files("tasks", {"base"})
+    # every task module is a task of params.yaml's lists, or of the lists a profile adds to (profiles/images.yaml: the
+    # task on the user's own image folder, off by default)
+    from stages import profile
+
+    folder = ROOT / "profiles"
+    profiled = {n for p in folder.glob("*.yaml")
+                for n in tasks.all_names(profile.apply(PARAMS, profile.load(p.stem, folder)))}
+    assert set(ALL_TASKS) <= profiled and profiled == _plugin_files("tasks", {"base"})
     for name in ALL_TASKS:
         assert issubclass(tasks.task_class(name), tbase.Task)
         assert tasks.section_of(name, PARAMS) == tasks.task_class(name).SECTION
@@ -116,7 +123,12 @@ def _task_name_compares(path, names: set[str], root=ROOT) -> list[str]:
 
 
 def test_no_task_name_branch_outside_tasks_and_data():
-    names = set(ALL_TASKS) | set(PARAMS["data"])
+    from stages import profile
+
+    folder = ROOT / "profiles"  # and the tasks a profile adds (its dataset "images" is too common a word to check)
+    profiled = {n for p in folder.glob("*.yaml")
+                for n in tasks.all_names(profile.apply(PARAMS, profile.load(p.stem, folder)))}
+    names = set(ALL_TASKS) | set(PARAMS["data"]) | profiled
     files = [p for p in (ROOT / "stages").rglob("*.py")
              if not p.is_relative_to(ROOT / "stages" / "tasks") and not p.is_relative_to(ROOT / "stages" / "data")]
     assert len(files) > 20

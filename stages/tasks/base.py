@@ -70,6 +70,8 @@ class Task:
     EVAL_SPLITS = ("train", "test")  # splits every model predicts once (models/<task>/<model>_preds.csv)
     PROBE_SPLIT = "test"          # held-out split whose penultimate features every model saves (the probe)
     VAL_METRIC = "val_loss"       # name of the model-selection metric (lower is better)
+    MIN_ROWS: dict = {}           # data role -> rows the task needs at least (stage task stops naming the role), beyond
+                                  # stages.task.MIN_ROWS
 
     def __init__(self, name: str, cfg: dict, params: dict, root="."):
         self.name, self.cfg, self.params, self.root = name, cfg, params, root
