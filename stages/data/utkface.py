@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from stages.core import threads
 from stages.core.config import Float, Int, List, ParamError, Str, load
-from stages.data import splits, synth_utk
+from stages.data import jpeg, splits, synth_utk
 from stages.data.splits import TooSmall  # noqa: F401  (re-exported: utkface.TooSmall)
 from stages.data.arrays import SPLITS, channel_stats
 from stages.data.source import Source, open_source
@@ -73,7 +73,10 @@ SCHEMA = {
 # Used when a caller's cfg has no min_split: the floor below which no later stage can run at all.
 DEFAULT_MIN_SPLIT = {"train": 2, "val": 1, "test": 1, "forget": 1}
 MAX_AGE = 150            # a larger number in the age field is a broken name, not an age
-TRUNCATION_WINDOW = 1024  # a JPEG must end with its EOI marker (FF D9) within this many bytes
+# Bytes at the end of a JPEG file searched for its end-of-image marker (:func:`stages.data.jpeg.defect`): wider
+# than LTD's 64 (stages.data.ltd) because UTKFace images were gathered from the web and may carry trailing data
+# after the marker.
+TRUNCATION_WINDOW = 1024
 
 
 def check_params(cfg: dict, key: str = "data.utk") -> dict:
@@ -175,13 +178,14 @@ def is_image_name(name: str) -> bool:
 # ---------------------------------------------------------------------------------------- images
 def decode(data: bytes) -> tuple[np.ndarray | None, str | None]:
     """RGB uint8 (H, W, 3) image from file bytes, or (None, reason)."""
-    if not data:
+    problem = jpeg.defect(data, TRUNCATION_WINDOW)
+    if problem == "empty":
         return None, "empty file (0 bytes)"
-    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-TRUNCATION_WINDOW:]:
+    if problem == "truncated":
         return None, "truncated JPEG (no end-of-image marker)"
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)   # a whole JPEG, a PNG or undecodable
     if img is None:
-        if not data.startswith((b"\xff\xd8", b"\x89PNG")):
+        if not data.startswith((jpeg.START, b"\x89PNG")):
             return None, f"not a JPEG or PNG image (starts with {data[:4].hex(' ')}), cannot be decoded"
         return None, "corrupt image data, cannot be decoded"
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), None
