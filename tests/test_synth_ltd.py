@@ -258,7 +258,7 @@ def test_write_dataset_replaces_output_and_cleans_up(tmp_path, monkeypatch, name
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(S, "generate", boom)
+    monkeypatch.setattr(S.writer, "generate", boom)
     with pytest.raises(RuntimeError):
         S.write_dataset(make_cfg(out, dates=1, frames_per_clip=1), progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == before        # the last good copy, no temporary left

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core import threads
+from stages.data import jpeg
 from stages.data.source import Source, open_source
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,11 @@ CLIP_RE = re.compile(r"^clip_(\d+)_(\d{2})(\d{2})$")
 IMAGE_RE = re.compile(r"^image_(\d{4,})\.jpg$")
 ANNOT_RE = re.compile(r"^annotations_(\d{4,})\.txt$")
 ID_RE = re.compile(r"^\d{8}$")
-JPEG_START = b"\xff\xd8"
-JPEG_END = b"\xff\xd9"
-JPEG_TAIL = 64  # bytes at the end of a file searched for the JPEG end-of-image marker
+# Bytes at the end of a frame file searched for the JPEG end-of-image marker (:func:`stages.data.jpeg.defect`):
+# LTD frames come from one recording system that ends each file at the marker, so a short window suffices
+# (UTKFace images, gathered from the web, allow more trailing bytes: stages.data.utkface).
+JPEG_TAIL = 64
 BOM = b"\xef\xbb\xbf"
-# JPEG start-of-frame markers (baseline, progressive, lossless ...): they carry the image height and width
-SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 class AnnotationError(ValueError):
@@ -353,40 +353,17 @@ def _reduce_flag(size_hw: tuple[int, int], frame_hw: tuple[int, int] = FRAME_HW)
     return 1, cv2.IMREAD_GRAYSCALE
 
 
-def jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """(height, width) from a JPEG's start-of-frame header, without decoding; None if there is none."""
-    i, n = 2, len(data)
-    while i + 4 <= n:
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:          # fill byte
-            i += 1
-            continue
-        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:   # markers without a length
-            i += 2
-            continue
-        if marker in SOF_MARKERS:
-            if i + 9 > n:
-                return None
-            return int.from_bytes(data[i + 5:i + 7], "big"), int.from_bytes(data[i + 7:i + 9], "big")
-        if marker in (0xDA, 0xD9):  # scan data or end of image before any frame header
-            return None
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
-    return None
-
-
 def check_frame(data: bytes, frame_hw: tuple[int, int] = FRAME_HW) -> tuple[str | None, str | None]:
     """(kind, reason) of what is wrong with a frame file's bytes before decoding: kind "unreadable" or
     "wrong_size", or (None, None) if nothing is."""
-    if not data:
+    problem = jpeg.defect(data, JPEG_TAIL)
+    if problem == "empty":
         return "unreadable", "empty file (0 bytes)"
-    if not data.startswith(JPEG_START):
+    if problem == "not_jpeg":
         return "unreadable", f"not a JPEG (starts with {data[:4].hex(' ')})"
-    if JPEG_END not in data[-JPEG_TAIL:]:
-        # OpenCV would silently fill the missing part with grey
+    if problem == "truncated":
         return "unreadable", f"truncated JPEG (no end-of-image marker, {len(data)} bytes)"
-    hw = jpeg_size(data)
+    hw = jpeg.header_size(data)
     if hw is None:
         return "unreadable", "corrupt JPEG (no frame header)"
     if tuple(hw) != tuple(frame_hw):
@@ -411,11 +388,6 @@ def read_frame(path, size_hw: tuple[int, int], frame_hw: tuple[int, int] = FRAME
     if img.shape != tuple(size_hw):
         img = cv2.resize(img, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA)
     return img, None
-
-
-def load_frame(path, size_hw: tuple[int, int], frame_hw: tuple[int, int] = FRAME_HW) -> np.ndarray | None:
-    """Decode one frame and resize it to (H, W) uint8; None if unreadable, truncated or of another size."""
-    return read_frame(path, size_hw, frame_hw)[0]
 
 
 def read_frames(root, file_names, size_hw, workers: int | None = None, progress: bool = True,

@@ -154,15 +154,61 @@ def _col(v) -> tuple[float, ...]:
     return tuple(float(x) for x in v)
 
 
-def render_face(age: int, gender: int, race: int, rng: np.random.Generator) -> np.ndarray:
-    """One 200 x 200 BGR uint8 face of the given age, gender (0 male) and race (0..4)."""
-    u, male = rng.uniform, gender == 0
-    q = draw_cues(age, male, rng)
-    c, t = q.child, q.t
+@dataclass
+class Head:
+    """Where the head is and its colours (BGR)."""
+    cx: float             # centre column and row
+    cy: float
+    hw: float             # half width and half height
+    hh: float
+    yaw: float            # sideways shift of the features (pose)
+    skin: np.ndarray
+    hair: np.ndarray      # natural hair colour (the beard greys from it)
+    hair_col: np.ndarray  # scalp hair colour, greyed with age
 
-    # Background, head geometry, colours.
+
+@dataclass
+class Landmarks:
+    """The face mask and the positions the skin layer, beard and glasses are drawn around."""
+    face: np.ndarray      # bool (SIZE, SIZE): face and jaw
+    jaw_w: float          # jaw width relative to the head
+    ey: float             # eye row and eye scale (children's eyes are bigger)
+    es: float
+    ny: float             # nose tip row
+    my: float             # mouth row, half width and lip thickness
+    mw: float
+    lip: float
+
+
+def render_face(age: int, gender: int, race: int, rng: np.random.Generator) -> np.ndarray:
+    """One 200 x 200 BGR uint8 face of the given age, gender (0 male) and race (0..4).
+
+    Drawn back to front in named steps; the order of the steps is also the order of the random draws."""
+    male = gender == 0
+    q = draw_cues(age, male, rng)
+    img = _background(rng)
+    head = _head(q, male, race, rng)
+    face, jaw_w = _draw_head(img, head, q, male, rng)
+    _draw_hair_cap(img, head, q, rng)
+    lm = _draw_features(img, head, q, male, race, face, jaw_w, rng)
+    f = _skin_layer(img, head, q, lm, rng)
+    if male and q.child == 0 and rng.random() < 0.35:
+        _draw_beard(f, head, q, lm, rng)
+    if q.child == 0 and rng.random() < 0.05 + 0.3 * q.t:
+        _draw_glasses(f, head, lm, rng)
+    return _nuisance(f, rng)
+
+
+def _background(rng) -> np.ndarray:
+    """A random colour under a smooth brightness ramp."""
+    u = rng.uniform
     img = np.clip(rng.uniform(25, 235, 3).astype(np.float32) * _ramp(*u(0.7, 1.3, 4))[..., None], 0, 255)
-    img = img.astype(np.uint8)
+    return img.astype(np.uint8)
+
+
+def _head(q: Cues, male: bool, race: int, rng) -> Head:
+    """Head position, size and pose; skin colour (darker with age) and hair colour (greying)."""
+    u, c, t = rng.uniform, q.child, q.t
     cx, cy = 100 + u(-6, 6), 104 + u(-6, 6)
     hw = u(50, 58) + 2 * male - 3 * c                                 # half width and height of the head
     hh = hw * (1.24 - 0.17 * c + u(-0.04, 0.04))
@@ -170,20 +216,29 @@ def render_face(age: int, gender: int, race: int, rng: np.random.Generator) -> n
     skin = np.clip((SKIN[race] * u(0.88, 1.1) + rng.normal(0, 6, 3)) * (1 - 0.2 * t), 0, 255)
     hair = HAIR[rng.choice(5, p=HAIR_P.get(race, HAIR_P_OTHER))] * u(0.85, 1.15)
     hair_col = np.clip((1 - q.grey) * hair + q.grey * (GREY + rng.normal(0, 8, 3)), 0, 255)
+    return Head(cx, cy, hw, hh, yaw, skin, hair, hair_col)
 
-    # Long hair behind the head (mostly women, less with age), clothes, neck, ears, face and jaw.
-    if rng.random() < (0.05 if male else 0.9 - 0.5 * t):
-        cv2.ellipse(img, _pt(cx, cy - 0.05 * hh), _pt(hw * u(1.25, 1.45), hh * 1.1), 0, 0, 360, _col(hair_col), -1)
-        cv2.rectangle(img, _pt(cx - hw * 1.3, cy), _pt(cx + hw * 1.3, cy + u(0.5, 1.1) * hh), _col(hair_col), -1)
+
+def _draw_head(img: np.ndarray, h: Head, q: Cues, male: bool, rng) -> tuple[np.ndarray, float]:
+    """Long hair behind the head (mostly women, less with age), clothes, neck, ears, face and jaw (wider with
+    age); returns the face mask and the jaw width."""
+    u, cx, cy, hw, hh = rng.uniform, h.cx, h.cy, h.hw, h.hh
+    if rng.random() < (0.05 if male else 0.9 - 0.5 * q.t):
+        cv2.ellipse(img, _pt(cx, cy - 0.05 * hh), _pt(hw * u(1.25, 1.45), hh * 1.1), 0, 0, 360, _col(h.hair_col), -1)
+        cv2.rectangle(img, _pt(cx - hw * 1.3, cy), _pt(cx + hw * 1.3, cy + u(0.5, 1.1) * hh), _col(h.hair_col), -1)
     cv2.ellipse(img, _pt(cx, SIZE + 25), _pt(u(95, 130), u(50, 70)), 0, 0, 360, _col(u(20, 235, 3)), -1)
-    cv2.rectangle(img, _pt(cx - 0.42 * hw, cy + 0.5 * hh), _pt(cx + 0.42 * hw, SIZE), _col(skin * 0.82), -1)
+    cv2.rectangle(img, _pt(cx - 0.42 * hw, cy + 0.5 * hh), _pt(cx + 0.42 * hw, SIZE), _col(h.skin * 0.82), -1)
     for s in (-1, 1):
-        cv2.ellipse(img, _pt(cx + s * hw * 0.97, cy), (9, 17), 0, 0, 360, _col(skin * 0.93), -1, cv2.LINE_AA)
-    jaw_w = 0.8 + 0.13 * t + rng.normal(0, 0.03)                      # wider lower face with age
+        cv2.ellipse(img, _pt(cx + s * hw * 0.97, cy), (9, 17), 0, 0, 360, _col(h.skin * 0.93), -1, cv2.LINE_AA)
+    jaw_w = 0.8 + 0.13 * q.t + rng.normal(0, 0.03)
     face = _ellipse_mask(cx, cy, hw, hh) | _ellipse_mask(cx, cy + 0.3 * hh, hw * jaw_w, hh * 0.72)
-    _fill(img, face, _col(skin))
+    _fill(img, face, _col(h.skin))
+    return face, jaw_w
 
-    # Hair cap above a hairline that recedes (men) with M-shaped temples; bald crown; a few shaved heads.
+
+def _draw_hair_cap(img: np.ndarray, h: Head, q: Cues, rng) -> None:
+    """Hair cap above a hairline that recedes (men) with M-shaped temples; bald crown; a few shaved heads."""
+    cx, cy, hw, hh = h.cx, h.cy, h.hw, h.hh
     cap = _ellipse_mask(cx, cy - 0.1 * hh, hw * 1.07, hh * 1.0)
     dx = (np.arange(SIZE) - cx) / hw
     line = cy - hh * (0.5 + 0.45 * q.recede - 0.12 * dx ** 2
@@ -193,15 +248,20 @@ def render_face(age: int, gender: int, race: int, rng: np.random.Generator) -> n
         cap &= np.abs(_X - cx) > hw * (1.6 * (q.recede - 0.55) + 0.55)
     if rng.random() < 0.04:
         cap[:] = False
-    _fill(img, cap, _col(hair_col))
+    _fill(img, cap, _col(h.hair_col))
 
-    # Brows, eyes (lids droop with age), nose, mouth (thinner lips with age).
+
+def _draw_features(img: np.ndarray, h: Head, q: Cues, male: bool, race: int, face: np.ndarray, jaw_w: float,
+                   rng) -> Landmarks:
+    """Brows, eyes (lids droop with age), nose, mouth (thinner lips with age); returns where they are."""
+    u, c, t = rng.uniform, q.child, q.t
+    cx, cy, hw, hh, yaw, skin = h.cx, h.cy, h.hw, h.hh, h.yaw, h.skin
     ey, es = cy - hh * (0.12 - 0.12 * c), 1 + 0.3 * c
     iris = IRIS[rng.integers(0, 2) if race else rng.integers(0, 4)]
     for s in (-1, 1):
         ex = cx + yaw + s * hw * 0.38
         cv2.ellipse(img, _pt(ex, ey - 13 * es), _pt(hw * 0.2, 3.5 + 1.5 * male), s * 6, 180, 360,
-                    _col(hair_col * 0.7), 4, cv2.LINE_AA)
+                    _col(h.hair_col * 0.7), 4, cv2.LINE_AA)
         cv2.ellipse(img, _pt(ex, ey), _pt(hw * 0.15 * es, 6 * es), 0, 0, 360, (235, 235, 235), -1, cv2.LINE_AA)
         cv2.circle(img, _pt(ex + yaw * 0.2, ey), int(4.5 * es), _col(iris), -1, cv2.LINE_AA)
         cv2.circle(img, _pt(ex + yaw * 0.2, ey), int(2 * es), (15, 15, 15), -1, cv2.LINE_AA)
@@ -216,10 +276,27 @@ def render_face(age: int, gender: int, race: int, rng: np.random.Generator) -> n
     lip_col = np.clip(skin * np.array([0.75, 0.68, 1.05 - 0.15 * t]), 0, 255)
     cv2.ellipse(img, _pt(cx + yaw, my), _pt(mw, lip), 0, 0, 360, _col(lip_col), -1, cv2.LINE_AA)
     cv2.line(img, _pt(cx + yaw - mw, my + 2 * t), _pt(cx + yaw + mw, my + 2 * t), _col(skin * 0.45), 2, cv2.LINE_AA)
+    return Landmarks(face, jaw_w, ey, es, ny, my, mw, lip)
 
-    # Skin: darkening layer (wrinkles, eye bags, folds, age spots), cheek glow, blotches.
+
+def _skin_layer(img: np.ndarray, h: Head, q: Cues, lm: Landmarks, rng) -> np.ndarray:
+    """float32 image with the skin's age cues over the face: darkening (wrinkles, eye bags, folds, age spots),
+    young cheek glow, blotches."""
+    shade = _shade(h, q, lm, rng)
+    fm = cv2.GaussianBlur(lm.face.astype(np.float32), (0, 0), 2)
+    blotch = cv2.resize(rng.standard_normal((10, 10)).astype(np.float32), (SIZE, SIZE), interpolation=cv2.INTER_CUBIC)
+    glow = sum(_gauss(h.cx + h.yaw + s * h.hw * 0.45, h.cy + h.hh * 0.18, h.hw * 0.25) for s in (-1, 1))
+    cues = 0.45 * q.glow * glow + (0.02 + 0.1 * q.t) * blotch - 0.55 * shade
+    return img.astype(np.float32) * (1 + fm * cues)[..., None]
+
+
+def _shade(h: Head, q: Cues, lm: Landmarks, rng) -> np.ndarray:
+    """The darkening layer (0..1): forehead lines, eye bags, crow's feet, nasolabial and marionette folds, age
+    spots, slightly blurred."""
+    u, t, w = rng.uniform, q.t, q.wrinkle
+    cx, cy, hw, hh, yaw = h.cx, h.cy, h.hw, h.hh, h.yaw
+    ey, es, ny, my, mw = lm.ey, lm.es, lm.ny, lm.my, lm.mw
     shade = np.zeros((SIZE, SIZE), np.float32)
-    w = q.wrinkle
     for k in range(4):                                                  # forehead lines
         if w > 0.15 * k:
             x = np.linspace(0, 1, 8)
@@ -239,26 +316,29 @@ def render_face(age: int, gender: int, race: int, rng: np.random.Generator) -> n
                  min(0.6 * t, 0.7), 2)
     for _ in range(rng.poisson(14 * max(t - 0.55, 0))):                # age spots
         cv2.circle(shade, _pt(cx + u(-0.8, 0.8) * hw, cy + u(-0.6, 0.5) * hh), int(u(1, 3)), u(0.2, 0.45), -1)
-    shade = cv2.GaussianBlur(shade, (0, 0), 0.8)
-    fm = cv2.GaussianBlur(face.astype(np.float32), (0, 0), 2)
-    blotch = cv2.resize(rng.standard_normal((10, 10)).astype(np.float32), (SIZE, SIZE), interpolation=cv2.INTER_CUBIC)
-    glow = sum(_gauss(cx + yaw + s * hw * 0.45, cy + hh * 0.18, hw * 0.25) for s in (-1, 1))
-    f = img.astype(np.float32) * (1 + fm * (0.45 * q.glow * glow + (0.02 + 0.1 * t) * blotch - 0.55 * shade))[..., None]
+    return cv2.GaussianBlur(shade, (0, 0), 0.8)
 
-    # Beard and moustache (some men), greying faster than the scalp; glasses, more often with age.
-    if male and c == 0 and rng.random() < 0.35:
-        beard = _ellipse_mask(cx + yaw, cy + 0.32 * hh, hw * jaw_w, hh * 0.7) & face & (_Y > ny - 2)
-        beard &= ~_ellipse_mask(cx + yaw, my, mw + 2, lip + 1) | (_Y < my - lip + 2)
-        a = cv2.GaussianBlur(beard.astype(np.float32), (0, 0), 2) * u(0.5, 0.95)
-        g = min(q.grey * 1.3, 1)
-        f += a[..., None] * (np.clip((1 - g) * hair + g * GREY, 0, 255) - f)
-    if c == 0 and rng.random() < 0.05 + 0.3 * t:
-        frame = _col(u(0, 80, 3))
-        for s in (-1, 1):
-            cv2.circle(f, _pt(cx + yaw + s * hw * 0.38, ey), int(hw * 0.22), frame, 3)
-        cv2.line(f, _pt(cx + yaw - hw * 0.16, ey), _pt(cx + yaw + hw * 0.16, ey), frame, 3)
 
-    # Nuisance: pose, lighting, colour cast, blur, sensor noise.
+def _draw_beard(f: np.ndarray, h: Head, q: Cues, lm: Landmarks, rng) -> None:
+    """Beard and moustache, greying faster than the scalp, blended into ``f`` (in place)."""
+    beard = _ellipse_mask(h.cx + h.yaw, h.cy + 0.32 * h.hh, h.hw * lm.jaw_w, h.hh * 0.7) & lm.face & (_Y > lm.ny - 2)
+    beard &= ~_ellipse_mask(h.cx + h.yaw, lm.my, lm.mw + 2, lm.lip + 1) | (_Y < lm.my - lm.lip + 2)
+    a = cv2.GaussianBlur(beard.astype(np.float32), (0, 0), 2) * rng.uniform(0.5, 0.95)
+    g = min(q.grey * 1.3, 1)
+    f += a[..., None] * (np.clip((1 - g) * h.hair + g * GREY, 0, 255) - f)
+
+
+def _draw_glasses(f: np.ndarray, h: Head, lm: Landmarks, rng) -> None:
+    """Glasses of a random dark frame colour: two rims and a bridge, drawn on ``f`` (in place)."""
+    frame = _col(rng.uniform(0, 80, 3))
+    for s in (-1, 1):
+        cv2.circle(f, _pt(h.cx + h.yaw + s * h.hw * 0.38, lm.ey), int(h.hw * 0.22), frame, 3)
+    cv2.line(f, _pt(h.cx + h.yaw - h.hw * 0.16, lm.ey), _pt(h.cx + h.yaw + h.hw * 0.16, lm.ey), frame, 3)
+
+
+def _nuisance(f: np.ndarray, rng) -> np.ndarray:
+    """Pose (rotation, zoom, shift), lighting, colour cast, blur and sensor noise; the uint8 image."""
+    u = rng.uniform
     m = cv2.getRotationMatrix2D((100, 100), u(-12, 12), u(0.92, 1.08))
     m[:, 2] += u(-7, 7, 2)
     f = cv2.warpAffine(f, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)

@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from stages.core import threads
 from stages.core.config import Float, Int, List, ParamError, Str, load
-from stages.data import splits, synth_utk
+from stages.data import jpeg, splits, synth_utk
 from stages.data.splits import TooSmall  # noqa: F401  (re-exported: utkface.TooSmall)
 from stages.data.arrays import SPLITS, channel_stats
 from stages.data.source import Source, open_source
@@ -73,7 +73,10 @@ SCHEMA = {
 # Used when a caller's cfg has no min_split: the floor below which no later stage can run at all.
 DEFAULT_MIN_SPLIT = {"train": 2, "val": 1, "test": 1, "forget": 1}
 MAX_AGE = 150            # a larger number in the age field is a broken name, not an age
-TRUNCATION_WINDOW = 1024  # a JPEG must end with its EOI marker (FF D9) within this many bytes
+# Bytes at the end of a JPEG file searched for its end-of-image marker (:func:`stages.data.jpeg.defect`): wider
+# than LTD's 64 (stages.data.ltd) because UTKFace images were gathered from the web and may carry trailing data
+# after the marker.
+TRUNCATION_WINDOW = 1024
 
 
 def check_params(cfg: dict, key: str = "data.utk") -> dict:
@@ -175,13 +178,14 @@ def is_image_name(name: str) -> bool:
 # ---------------------------------------------------------------------------------------- images
 def decode(data: bytes) -> tuple[np.ndarray | None, str | None]:
     """RGB uint8 (H, W, 3) image from file bytes, or (None, reason)."""
-    if not data:
+    problem = jpeg.defect(data, TRUNCATION_WINDOW)
+    if problem == "empty":
         return None, "empty file (0 bytes)"
-    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-TRUNCATION_WINDOW:]:
+    if problem == "truncated":
         return None, "truncated JPEG (no end-of-image marker)"
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)   # a whole JPEG, a PNG or undecodable
     if img is None:
-        if not data.startswith((b"\xff\xd8", b"\x89PNG")):
+        if not data.startswith((jpeg.START, b"\x89PNG")):
             return None, f"not a JPEG or PNG image (starts with {data[:4].hex(' ')}), cannot be decoded"
         return None, "corrupt image data, cannot be decoded"
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), None
@@ -422,6 +426,15 @@ def age_hist(ages) -> dict[int, int]:
     return {int(a): int(n) for a, n in s.items()}
 
 
+class Selection(NamedTuple):
+    """The faces kept for the splits, and what the subsample and the age range left out."""
+    keep: np.ndarray        # bool per scanned face: in the subsample
+    sub: pd.DataFrame       # the subsample
+    in_range: pd.Series     # bool per subsample face: aged age_min .. age_max
+    dropped: pd.DataFrame   # subsample faces in the age range but unusable (unreadable, too small)
+    kept: pd.DataFrame      # usable subsample faces in the age range (index 0..n-1)
+
+
 def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dict:
     """Run the whole preparation of ``cfg`` (a validated ``data.utk`` section) into ``out_dir``.
 
@@ -433,20 +446,42 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
     rng_sub, rng_split, rng_aug = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg["seed"]).spawn(3))
     aug_seed = int(rng_aug.integers(2**31))
 
-    keep = subsample(faces["age"].to_numpy(), cfg["subsample"], rng_sub)
+    sel = select(faces, cfg, rng_sub)
+    shares = [cfg["split"][s] for s in SPLITS]
+    part = grouped_parts(sel.kept["age"].to_numpy(), sel.kept["md5"].to_numpy(), shares, rng_split)
+    mins = {**DEFAULT_MIN_SPLIT, **(cfg.get("min_split") or {})}
+    _check_split_sizes(sel.kept, part, cfg, mins)
+    arrays_, tables = _load_splits(src, sel.kept, part, cfg["image_size"], progress)
+    before = {s: age_hist(tables[s]["age"]) for s in SPLITS}
+    arrays_["train"], tables["train"] = augment(arrays_["train"], tables["train"], cfg["augment"], aug_seed)
+    check_size("data.utk: the augmented training split", len(tables["train"]), mins["train"],
+               "data.utk.min_split.train", unit="images")
+    missing = [a for a in range(cfg["age_min"], cfg["age_max"] + 1) if a not in before["train"]]
+    if missing and cfg["augment"]["min_per_age"] > 0:
+        log.warning("ages without any training image (cannot be augmented): %s", missing)
+    _mark_groups(tables, cfg["forget_groups"], cfg["forget_group"])
+    report.update(_preparation_report(cfg, faces, sel, part, tables, before, missing))
+    _write(out_dir, arrays_, tables, _meta(cfg, arrays_["train"]), report)
+    return report
+
+
+def select(faces: pd.DataFrame, cfg: dict, rng: np.random.Generator) -> Selection:
+    """Subsample ``cfg['subsample']`` of the faces keeping the age distribution, then keep the usable ones aged
+    ``age_min`` .. ``age_max`` (the thesis' order)."""
+    keep = subsample(faces["age"].to_numpy(), cfg["subsample"], rng)
     sub = faces[keep]
     in_range = sub["age"].between(cfg["age_min"], cfg["age_max"])
     dropped = sub[in_range & ~sub["usable"]]
     kept = sub[in_range & sub["usable"]].reset_index(drop=True)
     if kept.empty:
         raise ValueError(f"no usable face aged {cfg['age_min']}..{cfg['age_max']} after subsampling")
-    shares = [cfg["split"][s] for s in SPLITS]
-    part = grouped_parts(kept["age"].to_numpy(), kept["md5"].to_numpy(), shares, rng_split)
-    dup_sizes = kept.groupby("md5").size()
+    return Selection(keep, sub, in_range, dropped, kept)
 
+
+def _check_split_sizes(kept: pd.DataFrame, part: np.ndarray, cfg: dict, mins: dict) -> None:
+    """Stop before any image is loaded when a split or the forget set is below its minimum, naming it, its size
+    and the minimum."""
     groups, fg = cfg["forget_groups"], cfg["forget_group"]
-    # too little data stops here, before any image is loaded, naming the split, its size and the minimum
-    mins = {**DEFAULT_MIN_SPLIT, **(cfg.get("min_split") or {})}
     hint = (f"{len(kept)} usable faces aged {cfg['age_min']}..{cfg['age_max']} after the {cfg['subsample']:.0%} "
             f"subsample, split {cfg['split']}: use a larger folder or lower the minimum")
     for k, split in enumerate(SPLITS):
@@ -455,33 +490,47 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
     n_forget = int((group_index(kept["age"].to_numpy()[part == 0], groups) == fg).sum())
     check_size(f"data.utk: the forget set (training images aged {interval_label(groups, fg)})", n_forget,
                mins["forget"], "data.utk.min_split.forget", unit="images", hint=hint)
+
+
+def _load_splits(src: Source, kept: pd.DataFrame, part: np.ndarray, image_size: int,
+                 progress: bool) -> tuple[dict, dict]:
+    """({split: uint8 (N, 3, S, S) images}, {split: table}) with each split's rows in file-name order."""
     tables, arrays_ = {}, {}
     for k, split in enumerate(SPLITS):
         t = kept[part == k].sort_values("file_name").reset_index(drop=True)[["file_name", "age", "gender", "race"]]
-        arrays_[split] = load_images(src, t["file_name"].tolist(), cfg["image_size"], progress)
+        arrays_[split] = load_images(src, t["file_name"].tolist(), image_size, progress)
         tables[split] = t.assign(augmented=False, source=t["file_name"])
-    before = {s: age_hist(tables[s]["age"]) for s in SPLITS}
-    arrays_["train"], tables["train"] = augment(arrays_["train"], tables["train"], cfg["augment"], aug_seed)
-    check_size("data.utk: the augmented training split", len(tables["train"]), mins["train"],
-               "data.utk.min_split.train", unit="images")
-    missing = [a for a in range(cfg["age_min"], cfg["age_max"] + 1) if a not in before["train"]]
-    if missing and cfg["augment"]["min_per_age"] > 0:
-        log.warning("ages without any training image (cannot be augmented): %s", missing)
+    return arrays_, tables
+
+
+def _mark_groups(tables: dict, groups, fg: int) -> None:
+    """Add each row's forget-group index (``group``) and whether it is in the forget group (``forget``)."""
     for s in SPLITS:
         g = group_index(tables[s]["age"], groups)
         tables[s] = tables[s].assign(group=g, forget=g == fg)
 
-    train = tables["train"]
-    mean, std = channel_stats(arrays_["train"])
+
+def _meta(cfg: dict, train_images: np.ndarray) -> dict:
+    """meta.json: the task's input shape, the training split's channel statistics and the forget group."""
+    groups, fg = cfg["forget_groups"], cfg["forget_group"]
+    mean, std = channel_stats(train_images)
     lo, hi = groups[fg]
-    meta = {"task": "utk", "channels": 3, "image_size": [cfg["image_size"]] * 2, "mean": mean, "std": std,
+    return {"task": "utk", "channels": 3, "image_size": [cfg["image_size"]] * 2, "mean": mean, "std": std,
             "age_min": cfg["age_min"], "age_max": cfg["age_max"], "forget_group": fg,
             "forget_interval": [lo, hi], "forget_closed": fg == len(groups) - 1, "forget_groups": groups}
-    report.update({
-        "subsample": cfg["subsample"], "after_subsample": int(keep.sum()),
-        "outside_age_range": int((~in_range).sum()),
-        "dropped_unusable": {"count": len(dropped), "files": dropped["file_name"].tolist()},
-        "after_filter": len(kept),
+
+
+def _preparation_report(cfg: dict, faces: pd.DataFrame, sel: Selection, part: np.ndarray, tables: dict,
+                        before: dict, missing: list) -> dict:
+    """What the steps after the scan kept, dropped, split and added, for prepare_report.json."""
+    groups, fg = cfg["forget_groups"], cfg["forget_group"]
+    train = tables["train"]
+    dup_sizes = sel.kept.groupby("md5").size()
+    return {
+        "subsample": cfg["subsample"], "after_subsample": int(sel.keep.sum()),
+        "outside_age_range": int((~sel.in_range).sum()),
+        "dropped_unusable": {"count": len(sel.dropped), "files": sel.dropped["file_name"].tolist()},
+        "after_filter": len(sel.kept),
         "split_sizes": {s: int((part == k).sum()) for k, s in enumerate(SPLITS)},
         # groups of byte-identical images among the split faces, each placed whole in one split
         "duplicates_split_together": {"groups": int((dup_sizes > 1).sum()),
@@ -489,7 +538,7 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
         "split_sizes_augmented": {s: len(tables[s]) for s in SPLITS},
         "augmented_copies": int(train["augmented"].sum()),
         "ages_without_train_images": missing,
-        "age_hist": {"all_faces": age_hist(faces["age"]), "subsample": age_hist(sub["age"]),
+        "age_hist": {"all_faces": age_hist(faces["age"]), "subsample": age_hist(sel.sub["age"]),
                      "before_augmentation": before,
                      "after_augmentation": {s: age_hist(tables[s]["age"]) for s in SPLITS}},
         "forget_groups": [{"index": i, "interval": interval_label(groups, i),
@@ -497,11 +546,14 @@ def prepare(cfg: dict, out_dir: str | os.PathLike, progress: bool = True) -> dic
                            "train_original": int(((train["group"] == i) & ~train["augmented"]).sum())}
                           for i in range(len(groups))],
         "forget_group": fg, "forget_size": int(train["forget"].sum()), "retain_size": int((~train["forget"]).sum()),
-    })
+    }
+
+
+def _write(out_dir: str | os.PathLike, arrays_: dict, tables: dict, meta: dict, report: dict) -> None:
+    """Each split's images (.npy) and table (.csv), meta.json and prepare_report.json, swapped in whole."""
     with atomic_dir(out_dir) as tmp:
         for s in SPLITS:
             write_npy(tmp / f"{s}.npy", arrays_[s])
             write_csv(tmp / f"{s}.csv", tables[s])
         write_json(tmp / "meta.json", meta)
         write_json(tmp / "prepare_report.json", report)
-    return report
