@@ -30,7 +30,7 @@ import torch
 
 from stages import methods, tasks
 from stages.core import config, paths
-from stages.core.io import pick_device
+from stages.core.device import pick_device
 from stages.methods.base import Context
 from stages.metrics import verdict
 from stages.models import resnet, run

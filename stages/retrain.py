@@ -12,7 +12,7 @@ import torch
 
 from stages import tasks
 from stages.core import paths
-from stages.core.io import seed_everything
+from stages.core.seeds import seed_everything
 from stages.models import run
 from stages.core.stage import Stage
 

@@ -16,7 +16,7 @@ import torch
 
 from stages import methods, tasks
 from stages.core import config, paths
-from stages.core.io import seed_everything
+from stages.core.seeds import seed_everything
 from stages.methods.base import Context
 from stages.models import resnet, run
 from stages.models.train import Recipe

@@ -16,7 +16,7 @@ import yaml
 
 from stages import methods, tasks, xai
 from stages.core import config
-from stages.core.io import derive_seed
+from stages.core.seeds import derive_seed
 from stages.methods import base as mbase
 from stages.tasks import base as tbase
 from stages.xai import base as xbase

@@ -28,7 +28,8 @@ import torch
 
 from stages.core import threads
 from stages.core.config import Bool, Choice, Float, Int, Str
-from stages.core.io import derive_seed, write_csv, write_json, write_npy
+from stages.core.io import write_csv, write_json, write_npy
+from stages.core.seeds import derive_seed
 from stages import models
 from stages.models import resnet
 from stages.models.train import Recipe, fit, predict
