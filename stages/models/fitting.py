@@ -37,7 +37,7 @@ from stages.data.arrays import normalize
 from stages.models.augment import augment_batch, has_augment
 from stages.models.distributed import rank_and_world
 from stages.models.inference import predict
-from stages.models.selection import mae_score
+from stages.core.model_selection import mae_score
 
 
 @dataclass

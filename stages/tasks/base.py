@@ -26,7 +26,7 @@ import pandas as pd
 
 from stages.core import paths
 from stages.data import arrays
-from stages.models.selection import mae_score
+from stages.core.model_selection import mae_score
 
 ROLES = ("retain", "forget", "full", "val", "test", "heldout_like_forget")
 

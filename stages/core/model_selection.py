@@ -1,5 +1,6 @@
 """Model selection: the validation score of the regression tasks, by which the training loop keeps its best epoch
-(lower is better)."""
+(lower is better). In core because both the loop (:mod:`stages.models.fitting`) and the tasks
+(:mod:`stages.tasks.base`) use it, and every stage already depends on ``stages/core``."""
 from __future__ import annotations
 
 import numpy as np
