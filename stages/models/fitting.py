@@ -42,6 +42,7 @@ from stages.core.model_selection import mae_score
 
 @dataclass
 class Recipe:
+    """How a model is fitted (the keys of a ``train.<dataset>`` or ``unlearn.<task>`` recipe the loop reads)."""
     epochs: int
     batch_size: int
     optimizer: str = "sgd"
@@ -61,6 +62,7 @@ class Recipe:
 
 
 def make_optimizer(params, r: Recipe):
+    """The recipe's optimizer (SGD with momentum and weight decay, or Adam) over ``params``."""
     if r.optimizer == "sgd":
         return torch.optim.SGD(params, lr=r.lr, momentum=r.momentum, weight_decay=r.weight_decay)
     if r.optimizer == "adam":
@@ -144,7 +146,8 @@ class Tally:
 def fit(model: nn.Module, train_x, train_y, val_x, val_y, meta: dict, recipe: Recipe, device, seed: int,
         target_fn=None, post_step=None, forget_mask=None, log=None, loss_fn=None, val_score=None,
         val_metric: str = "val_mae", batch_loss=None, loss_weight=None, epoch_start=None) -> dict:
-    """Train ``model`` in place; returns {history, best_epoch, steps, images, seconds}.
+    """Train ``model`` in place; returns its fit record {history, steps_log, best_epoch, best_val, val_metric, steps,
+    images, seconds, images_per_s}.
 
     ``train_x``/``val_x``: uint8 arrays (N, C, H, W); ``*_y``: targets (float: regression, int: classes).
     ``loss_fn(out, y)`` defaults to ``recipe.loss`` (mse | mae), ``val_score(pred, y)`` to the MAE, logged as
