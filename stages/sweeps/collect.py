@@ -50,15 +50,8 @@ def collect_rows(name: str, sw: Sweep, exps: dict, intervals: dict,
     for v, setting in zip(sw.values, sw.settings):
         exp, e = exp_name(name, v), exps.get(exp_name(name, v))
         summary = (summaries or {}).get(exp) or (e or {}).get("metrics", {}).get(f"reports/{sw.task}/summary.json")
-        if e is None or e["state"] in ("queued", "running"):
-            problems[exp] = "not run" if e is None else e["state"]
-            continue
-        if e["state"] != "success" or not summary:
-            problems[exp] = f"failed: see `dvc queue logs {exp}`"
-            continue
-        got = {k: param_of(e["params"], k) for k in setting}  # a name reused for other settings (SWEEPS edited)
-        if got != setting:
-            problems[exp] = f"ran with {got}, not {setting}: `dvc exp remove {exp}` and rerun"
+        if problem := problem_of(exp, e, summary, setting):
+            problems[exp] = problem
             continue
         for model in sw.models:
             for metric in sw.metrics:
@@ -68,6 +61,19 @@ def collect_rows(name: str, sw: Sweep, exps: dict, intervals: dict,
                              "value": summary.get(model, {}).get(metric), "lo": iv.get("lo"), "hi": iv.get("hi"),
                              "published": pub, "experiment": exp})
     return rows, problems
+
+
+def problem_of(exp: str, e: dict | None, summary: dict | None, setting: dict) -> str | None:
+    """Why experiment ``exp`` (its record ``e``) cannot be collected: not run, still queued or running, failed, or run
+    with other params than ``setting``; None when it can."""
+    if e is None or e["state"] in ("queued", "running"):
+        return "not run" if e is None else e["state"]
+    if e["state"] != "success" or not summary:
+        return f"failed: see `dvc queue logs {exp}`"
+    got = {k: param_of(e["params"], k) for k in setting}  # a name reused for other settings (SWEEPS edited)
+    if got != setting:
+        return f"ran with {got}, not {setting}: `dvc exp remove {exp}` and rerun"
+    return None
 
 
 def param_of(params: dict, key: str):
