@@ -30,11 +30,12 @@ import torch
 
 from stages import methods, tasks
 from stages.core import config, paths
-from stages.core.io import pick_device
+from stages.core.device import pick_device
 from stages.methods.base import Context
 from stages.metrics import verdict
-from stages.models import resnet, run
-from stages.models.train import Recipe, predict
+from stages.models import recipes, resnet, run
+from stages.models.fitting import Recipe
+from stages.models.inference import predict
 
 
 def fit_once(params, task, name, original, repeat, device, roles, over=None) -> dict:
@@ -43,7 +44,7 @@ def fit_once(params, task, name, original, repeat, device, roles, over=None) -> 
     own, epochs = methods.settings(params, name, task.name)
     own.update(over or {})
     unlearn = methods.recipes(params, tasks.all_names(params))
-    shared = {k: v for k, v in run.load_recipe(params, task.recipe_key).items() if k in run.SHARED}
+    shared = {k: v for k, v in recipes.load_recipe(params, task.recipe_key).items() if k in recipes.SHARED}
     recipe = Recipe.from_params(unlearn[task.name], **shared, patience=0, **({"epochs": epochs} if epochs else {}))
     seed = run.repeat_seeds(config.load_global(params)["seed"], task.repeats, task.name, name)[repeat]
     ctx = Context(task=task, original=original, recipe=recipe, device=device, seed=seed,

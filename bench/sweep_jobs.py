@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages import sweep as S  # noqa: E402
+from stages import sweep as cli  # noqa: E402
+from stages.sweeps import catalog  # noqa: E402
 
 
 def main() -> None:
@@ -35,10 +36,10 @@ def main() -> None:
     out, times = Path(tempfile.mkdtemp()), {}
     for jobs, values in runs.items():
         name = f"bench_j{jobs}"
-        S.SWEEPS[name] = S.sweep(f"alpha, {jobs} worker(s)", args.task, ["evaluate.alpha"], values,
-                                 ["original", "retrain"], ["Forgetting"])
+        cli.SWEEPS[name] = catalog.sweep(f"alpha, {jobs} worker(s)", args.task, ["evaluate.alpha"], values,
+                                         ["original", "retrain"], ["Forgetting"])
         t0 = time.monotonic()
-        S.main([name, "-j", str(jobs), "--poll", "2", "--out", str(out)])
+        cli.main([name, "-j", str(jobs), "--poll", "2", "--out", str(out)])
         times[jobs] = time.monotonic() - t0
         print(f"-j {jobs}: {n} experiments in {times[jobs]:.0f} s", flush=True)
     print(f"| workers | experiments | wall time (s) |\n|---|---|---|\n| 1 | {n} | {times[1]:.0f} |\n"

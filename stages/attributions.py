@@ -15,7 +15,8 @@ import numpy as np
 
 from stages import tasks
 from stages.core import paths
-from stages.core.io import derive_seed, write_json, write_npy
+from stages.core.io import write_json, write_npy
+from stages.core.seeds import derive_seed
 from stages.core.stage import Stage
 from stages.models import resnet, run
 from stages.xai import attributions

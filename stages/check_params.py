@@ -27,7 +27,7 @@ from stages.core import config, io
 from stages.core.stage import Stage
 from stages.data import digits, image_folder, synth_utk, utkface
 from stages.metrics import verdict
-from stages.models import run
+from stages.models import recipes
 from stages.xai import attributions
 
 OUT = "data/params_checked.txt"
@@ -50,7 +50,7 @@ def check(params: dict) -> dict[str, int]:
     counts = {"tasks": 0, "method settings": 0, "explainer settings": 0}
     for name in names:
         task = tasks.get(name, params)
-        run.load_recipe(params, task.recipe_key)
+        recipes.load_recipe(params, task.recipe_key)
         attributions.settings(params, name)
         xai.n_images(params, name)
         for m in methods.names(params, task.METHODS):

@@ -26,7 +26,8 @@ from stages import methods, tasks
 from stages.core import config, paths
 from stages.core import threads
 from stages.core.config import Choice, Float, Int, ParamError
-from stages.core.io import derive_seed, read_json, write_csv, write_json
+from stages.core.io import read_json, write_csv, write_json
+from stages.core.seeds import derive_seed
 from stages.core.stage import Stage
 from stages.metrics import bootstrap, cost, families, per_example, probe
 

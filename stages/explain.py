@@ -18,7 +18,8 @@ import torch
 from stages import methods, tasks, xai
 from stages.core import paths
 from stages.data.arrays import normalize
-from stages.core.io import seed_everything, write_json, write_npy
+from stages.core.io import write_json, write_npy
+from stages.core.seeds import seed_everything
 from stages.models.resnet import load_checkpoint
 from stages.core.stage import Stage
 

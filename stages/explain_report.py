@@ -19,7 +19,8 @@ import pandas as pd
 
 from stages import methods, tasks, xai
 from stages.core import config, paths
-from stages.core.io import derive_seed, save_figure, write_json
+from stages.core.io import save_figure, write_json
+from stages.core.seeds import derive_seed
 from stages.metrics import bootstrap, coverage
 from stages.core.stage import Stage
 from stages.xai.figures import diff_grid, heatmap_grid

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import yaml
 
-from stages import check_params, sweep, tasks
+from stages import check_params, tasks
 from stages.core import config
 from stages.data import image_folder
+from stages.sweeps import catalog
 
 PROFILES = Path("profiles")
 
@@ -64,11 +65,11 @@ def added(profile: dict, params: dict) -> set[str]:
 
 
 def state(params: dict, key: str, new: set[str] = frozenset()) -> str:
-    """'set' or 'optional' as :func:`stages.sweep.key_state` says (a method's ``epochs.<task>`` is optional there),
+    """'set' or 'optional' as :func:`stages.sweeps.catalog.key_state` says (a method's ``epochs.<task>`` is optional there),
     else 'optional' for a task not yet named under a ``repeats`` mapping (it takes the default) or an entry named
     after a task or dataset in ``new``, which the profile adds (``train.images.epochs``,
     ``explain.n_images.images``), else 'missing'."""
-    got = sweep.key_state(key, params)
+    got = catalog.key_state(key, params)
     if got != "missing":
         return got
     parts = key.split(".")

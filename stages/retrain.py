@@ -8,34 +8,31 @@ retain target (LTD: y' on every frame; UTKFace: the faces outside the forget gro
 """
 from __future__ import annotations
 
-import torch
-
 from stages import tasks
 from stages.core import paths
-from stages.core.io import seed_everything
-from stages.models import run
+from stages.core.seeds import seed_everything
+from stages.models import distributed, outputs, recipes, run
 from stages.core.stage import Stage
 
 
 def main(argv=None):
     st = Stage("retrain", __doc__, argv, task=dict(required=True, help="a task of tasks: in params.yaml"))
     task = tasks.get(st.args.task, st.params, st.root)
-    cfg = run.load_recipe(st.params, task.recipe_key)
+    cfg = recipes.load_recipe(st.params, task.recipe_key)
     run.set_threads()
-    device = run.init_distributed(cfg["gpus"], "stages.retrain") or st.device()
+    device = distributed.init_distributed(cfg["gpus"], "stages.retrain") or st.device()
     seeds = run.repeat_seeds(st.glob["seed"], task.repeats, task.name, "retrain")
     seed_everything(seeds[0])
     data = task.training_data("retrain", "retain")
     spec, runs, fits = run.train_from_scratch(task, data, cfg, device, seeds, st.log)
-    if run.is_rank0():
-        out = run.outputs(paths.model(task.name, "retrain"), paths.curve(task.name, "retrain"),
-                          paths.timing(task.name, "retrain"))
-        meta = run.save(task, out, spec, runs, fits, device, {"train": cfg, "seed": st.glob["seed"]},
-                        extra={"name": "retrain"})
+    if distributed.is_rank0():
+        out = outputs.output_paths(paths.model(task.name, "retrain"), paths.curve(task.name, "retrain"),
+                                   paths.timing(task.name, "retrain"))
+        meta = outputs.save_model(task, out, spec, runs, fits, device, {"train": cfg, "seed": st.glob["seed"]},
+                                  extra={"name": "retrain"})
         st.log.info("%s/retrain: %.1f s, %.0f images/s, best %s %s", task.name, meta["wall_time_s"],
                     meta["images_per_s"], meta["val_metric"], meta["best_val"])
-    if torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+    distributed.leave_process_group()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 from stages import methods, retrain, tasks, unlearn
 from stages import task as task_stage
 from stages.core.stage import Stage
-from stages.models import run
+from stages.models import recipes
 
 
 def main(argv=None):
@@ -29,7 +29,7 @@ def main(argv=None):
     for name in names:  # every method's settings before the first model trains
         methods.settings(st.params, name, task.name)
     task_stage.copy_original(task, st.root)
-    if run.load_recipe(st.params, task.recipe_key)["gpus"] > 1:  # torchrun re-launches the retrain module itself
+    if recipes.load_recipe(st.params, task.recipe_key)["gpus"] > 1:  # torchrun re-launches the retrain module itself
         subprocess.run([sys.executable, "-m", "stages.retrain", "--task", task.name], check=True)
     else:
         retrain.main(["--task", task.name])

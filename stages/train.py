@@ -13,12 +13,10 @@ With ``train.gpus > 1`` the stage re-launches itself under torchrun (Distributed
 """
 from __future__ import annotations
 
-import torch
-
 from stages import tasks
 from stages.core import paths
-from stages.core.io import seed_everything
-from stages.models import run
+from stages.core.seeds import seed_everything
+from stages.models import distributed, outputs, recipes, run
 from stages.core.stage import Stage
 
 
@@ -34,20 +32,19 @@ def main(argv=None):
     else:
         task = tasks.for_dataset(st.args.dataset, st.params)
     owner, model_path = task.original_owner, task.original_path()
-    cfg = run.load_recipe(st.params, task.recipe_key)
+    cfg = recipes.load_recipe(st.params, task.recipe_key)
     run.set_threads()
-    device = run.init_distributed(cfg["gpus"], "stages.train") or st.device()
+    device = distributed.init_distributed(cfg["gpus"], "stages.train") or st.device()
     seeds = run.repeat_seeds(st.glob["seed"], task.repeats, owner, "original")
     seed_everything(seeds[0])
     spec, runs, fits = run.train_from_scratch(task, task.training_data("original"), cfg, device, seeds, st.log)
-    if run.is_rank0():
-        out = run.outputs(model_path, paths.curve(owner, "original"), paths.timing(owner, "original"))
-        meta = run.save(task, out, spec, runs, fits, device, {"train": cfg, "seed": st.glob["seed"]},
-                        extra={"name": "original"})
+    if distributed.is_rank0():
+        out = outputs.output_paths(model_path, paths.curve(owner, "original"), paths.timing(owner, "original"))
+        meta = outputs.save_model(task, out, spec, runs, fits, device, {"train": cfg, "seed": st.glob["seed"]},
+                                  extra={"name": "original"})
         st.log.info("%s/original: %.1f s, %.0f images/s, best %s %s", owner, meta["wall_time_s"], meta["images_per_s"],
                     meta["val_metric"], meta["best_val"])
-    if torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+    distributed.leave_process_group()
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ import torch
 
 from stages import methods, tasks
 from stages.core import config, paths
-from stages.core.io import seed_everything
+from stages.core.seeds import seed_everything
 from stages.methods.base import Context
-from stages.models import resnet, run
-from stages.models.train import Recipe
+from stages.models import outputs, recipes, resnet, run
+from stages.models.fitting import Recipe
 from stages.core.stage import Stage
 
 def main(argv=None):
@@ -31,7 +31,7 @@ def main(argv=None):
     unlearn = methods.recipes(st.params, tasks.all_names(st.params))
     Method = methods.get(name)
     own, epochs = methods.settings(st.params, name, task.name)
-    shared = {k: v for k, v in run.load_recipe(st.params, task.recipe_key).items() if k in run.SHARED}
+    shared = {k: v for k, v in recipes.load_recipe(st.params, task.recipe_key).items() if k in recipes.SHARED}
     recipe_cfg = unlearn[task.name]
     recipe = Recipe.from_params(recipe_cfg, **shared, patience=0, **({"epochs": epochs} if epochs else {}))
     run.set_threads()
@@ -60,11 +60,13 @@ def main(argv=None):
             members.append(m)
         runs.append(members)
         fits.append(member_fits)
-    out = run.outputs(paths.model(task.name, name), paths.curve(task.name, name), paths.timing(task.name, name))
-    meta = run.save(task, out, ckpt["spec"], runs, fits, device,
-                    {"unlearn": {name: own, task.name: {**recipe_cfg, "epochs": recipe.epochs}},
-                     "train": shared, "seed": st.glob["seed"]}, extra={"name": name, "method": name, "data": Method.data,
-                           **({"method_record": records} if any(records) else {})})
+    out = outputs.output_paths(paths.model(task.name, name), paths.curve(task.name, name),
+                               paths.timing(task.name, name))
+    meta = outputs.save_model(task, out, ckpt["spec"], runs, fits, device,
+                              {"unlearn": {name: own, task.name: {**recipe_cfg, "epochs": recipe.epochs}},
+                               "train": shared, "seed": st.glob["seed"]},
+                              extra={"name": name, "method": name, "data": Method.data,
+                                     **({"method_record": records} if any(records) else {})})
     st.log.info("%s/%s: %.1f s, optimizer steps %s, best %s %s", task.name, name, meta["wall_time_s"],
                 meta["optimizer_steps"], meta["val_metric"], meta["best_val"])
 

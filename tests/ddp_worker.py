@@ -2,8 +2,8 @@
 
     python -m torch.distributed.run --standalone --nproc_per_node=2 tests/ddp_worker.py OUT_DIR
 
-Every rank joins the process group through :func:`stages.models.run.init_distributed` (gloo on the CPU) and runs
-:func:`stages.models.train.fit` with the per-rank batch :data:`RANK_BATCH`; rank 0 saves the weights and the fit
+Every rank joins the process group through :func:`stages.models.distributed.init_distributed` (gloo on the CPU) and runs
+:func:`stages.models.fitting.fit` with the per-rank batch :data:`RANK_BATCH`; rank 0 saves the weights and the fit
 record to ``OUT_DIR/ddp.pt``, every rank writes ``OUT_DIR/rank<r>.json`` (its rank, world size and device). A
 second fit on a training set of odd size (ranks would get 9 and 8 rows, 2 and 1 batches) checks that an uneven
 split neither hangs nor errs.
@@ -20,8 +20,8 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages.models import resnet, run  # noqa: E402
-from stages.models.train import Recipe, fit  # noqa: E402
+from stages.models import distributed, resnet, run  # noqa: E402
+from stages.models.fitting import Recipe, fit  # noqa: E402
 from tests.test_train import blobs  # noqa: E402  (the same data as the single-process tests)
 
 META = {"mean": [0.5], "std": [0.25]}
@@ -61,13 +61,13 @@ def train(batch_size: int, device=torch.device("cpu"), n_train: int | None = Non
 
 def main(out: Path):
     run.set_threads()
-    device = run.init_distributed(WORLD, "tests.ddp_worker")
+    device = distributed.init_distributed(WORLD, "tests.ddp_worker")
     rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
     (out / f"rank{rank}.json").write_text(json.dumps({"rank": rank, "world": world, "device": str(device),
                                                       "backend": torch.distributed.get_backend()}))
     m, res = train(RANK_BATCH, device)
     _, odd = train(RANK_BATCH, device, n_train=2 * RANK_BATCH + 1, epochs=1)
-    if run.is_rank0():
+    if distributed.is_rank0():
         torch.save({"state": m.state_dict(), "fit": res, "odd": odd}, out / "ddp.pt")
     torch.distributed.destroy_process_group()
 

@@ -167,7 +167,7 @@ def test_imu_importance_weight_by_hand():
 
 def test_imu_scales_the_step_by_one_minus_iw(project):
     """One SGD step of IMU = one step of the plain fine-tune with the gradient scaled by 1 - I_w."""
-    from stages.models import train as T
+    from stages.models import fitting
 
     import copy
 
@@ -177,11 +177,11 @@ def test_imu_scales_the_step_by_one_minus_iw(project):
     x = np.random.default_rng(0).integers(0, 255, (8, 1, 8, 8)).astype(np.uint8)
     y = np.arange(8) % 10
     meta = {"mean": [0.2], "std": [0.3]}
-    recipe = T.Recipe.from_params({"epochs": 1, "batch_size": 8, "optimizer": "sgd", "lr": 0.1, "momentum": 0.0,
+    recipe = fitting.Recipe.from_params({"epochs": 1, "batch_size": 8, "optimizer": "sgd", "lr": 0.1, "momentum": 0.0,
                                    "weight_decay": 0.0}, loss="mse", augment={}, amp=False, patience=0)
     kw = dict(loss_fn=torch.nn.functional.cross_entropy, val_score=lambda p, t: 0.0)
-    T.fit(plain, x, y, x[:2], y[:2], meta, recipe, torch.device("cpu"), 0, **kw)
-    T.fit(scaled, x, y, x[:2], y[:2], meta, recipe, torch.device("cpu"), 0, loss_weight=lambda idx: 0.25, **kw)
+    fitting.fit(plain, x, y, x[:2], y[:2], meta, recipe, torch.device("cpu"), 0, **kw)
+    fitting.fit(scaled, x, y, x[:2], y[:2], meta, recipe, torch.device("cpu"), 0, loss_weight=lambda idx: 0.25, **kw)
     d_plain = plain[1].weight.detach() - start[1].weight.detach()
     d_imu = scaled[1].weight.detach() - start[1].weight.detach()
     assert d_plain.abs().max() > 1e-3

@@ -3,7 +3,7 @@ import yaml
 
 from stages import methods, prepare_ltd, tasks, train, unlearn, xai
 from stages.core import config
-from stages.models import run
+from stages.models import recipes
 from stages.core.config import Choice, Float, Int, List, ParamError
 
 
@@ -34,7 +34,7 @@ def test_shipped_params_validate():
     config.load("data.ltd", prepare_ltd.SCHEMA, params)
     for name in tasks.all_names(params):
         task = tasks.get(name, params)
-        run.load_recipe(params, task.recipe_key)
+        recipes.load_recipe(params, task.recipe_key)
         methods.recipes(params, tasks.all_names(params))
         for m in methods.names(params, task.METHODS):
             methods.settings(params, m, name)

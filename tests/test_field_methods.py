@@ -17,7 +17,7 @@ from stages.core.config import ParamError
 from stages.data.arrays import normalize
 from stages.methods import base, ga, l1_sparse, salun, scrub, ssd
 from stages.models import resnet
-from stages.models.train import Recipe
+from stages.models.fitting import Recipe
 from tests.tiny import make_project
 from tests.tolerance import EXP_ROUNDINGS, F32, gamma, rel_tol
 

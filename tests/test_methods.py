@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from stages import methods
 from stages.core import config
 from stages.methods import base, confuse, prune, random_labels, reinit
-from stages.models.train import Recipe, fit
+from stages.models.fitting import Recipe, fit
 from tests.conftest import ROOT
 from tests.tolerance import rel_tol, sum_tol
 

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from stages import agents_table, report
-from stages import sweep as S
+from stages.sweeps import catalog, reading
 from stages.metrics import bootstrap, verdict
 
 
@@ -48,16 +48,16 @@ def _cells(v, a, b):
 
 
 def test_sweep_reading_uses_the_paired_difference():
-    sw = S.sweep("x", "utk", ["evaluate.alpha"], [1, 2], ["finetune", "original"], ["F"], claim=("F", ["finetune", "original"]), label="x")
+    sw = catalog.sweep("x", "utk", ["evaluate.alpha"], [1, 2], ["finetune", "original"], ["F"], claim=("F", ["finetune", "original"]), label="x")
     rows = _cells(1, (0.55, 0.4, 0.7), (0.5, 0.35, 0.65)) + _cells(2, (0.55, 0.4, 0.7), (0.5, 0.35, 0.65))
     paired = {"x-1": {"F": {"original - finetune": [-0.05, -0.06, -0.04]}},   # apart: the pair moves together
               "x-2": {"F": {"original - finetune": [-0.05, -0.2, 0.1]}}}      # not apart
-    text = "\n".join(S.reading(sw, rows, paired))
+    text = "\n".join(reading.reading(sw, rows, paired))
     assert "- x 1: F finetune 0.550 > original 0.500\n" in text
     assert "- x 2: F finetune 0.550 ≈ original 0.500; not told apart: finetune vs original" in text
     assert "holds at 1 of 2 values; unresolved at 2." in text
     # without paired.json (an old experiment): the intervals, which overlap here
-    assert "unresolved at 1, 2" in "\n".join(S.reading(sw, rows))
+    assert "unresolved at 1, 2" in "\n".join(reading.reading(sw, rows))
 
 
 def test_agents_table_reads_the_paired_difference():

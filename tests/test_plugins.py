@@ -16,7 +16,7 @@ import yaml
 
 from stages import methods, tasks, xai
 from stages.core import config
-from stages.core.io import derive_seed
+from stages.core.seeds import derive_seed
 from stages.methods import base as mbase
 from stages.tasks import base as tbase
 from stages.xai import base as xbase
@@ -278,7 +278,7 @@ def test_neggrad_plus_loss_is_the_weighted_difference(project):
     """NegGrad+ per batch: alpha * L(retain) - (1 - alpha) * L(forget batch), checked by hand on a linear model."""
     task = tasks.get("ltd", config.read_params())
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24 * 32, 1), torch.nn.Flatten(0))
-    from stages.models.train import Recipe
+    from stages.models.fitting import Recipe
 
     ctx = mbase.Context(task=task, original=net, recipe=Recipe(epochs=1, batch_size=8, loss="mse", amp=False),
                         device=torch.device("cpu"), seed=0, gen=torch.Generator().manual_seed(0))

@@ -11,7 +11,8 @@ import subprocess
 import pytest
 import yaml
 
-from stages import sweep as S
+from stages import sweep as cli
+from stages.sweeps import catalog, collect, dvc_cli, queue, reading, render
 from stages.core import config
 from tests.conftest import ROOT
 
@@ -72,8 +73,8 @@ Worker status: 1 active, 0 idle
 """
 
 
-def toy_sweep(values=(1, 2, 7, 99), metrics=("F", "MAE")) -> S.Sweep:
-    return S.sweep("a toy sweep", "toy", ["evaluate.x", "unlearn.methods.finetune.epochs.toy"], values,
+def toy_sweep(values=(1, 2, 7, 99), metrics=("F", "MAE")) -> catalog.Sweep:
+    return catalog.sweep("a toy sweep", "toy", ["evaluate.x", "unlearn.methods.finetune.epochs.toy"], values,
                    ["original", "finetune"], list(metrics), lambda v: {"finetune": {"F": 0.5}} if v == 2 else {},
                    claim=("F", ["finetune", "original"]))
 
@@ -90,27 +91,27 @@ def in_root(monkeypatch):
 
 def test_every_sweep_key_is_in_params_yaml():
     params = config.read_params(str(ROOT / "params.yaml"))
-    for name, sw in S.SWEEPS.items():
-        S.check_keys(sw, params)  # raises naming a missing key
+    for name, sw in catalog.SWEEPS.items():
+        catalog.check_keys(sw, params)  # raises naming a missing key
         for key in sw.settings[0]:
-            assert S.key_state(key, params) == ("optional" if ".epochs." in key else "set"), (name, key)
-        assert len(sw.values) == len(sw.settings) == len({S.exp_name(name, v) for v in sw.values})
-    bad = S.sweep("typo", "utk", ["evaluate.alphaa", "unlearn.methods.nosuch.epochs.utk"], [1], ["original"], ["F"])
+            assert catalog.key_state(key, params) == ("optional" if ".epochs." in key else "set"), (name, key)
+        assert len(sw.values) == len(sw.settings) == len({catalog.exp_name(name, v) for v in sw.values})
+    bad = catalog.sweep("typo", "utk", ["evaluate.alphaa", "unlearn.methods.nosuch.epochs.utk"], [1], ["original"], ["F"])
     with pytest.raises(SystemExit, match=r"evaluate\.alphaa, unlearn\.methods\.nosuch\.epochs\.utk: missing"):
-        S.check_keys(bad, params)
+        catalog.check_keys(bad, params)
 
 
 def test_help_lists_every_sweep(capsys):
     with pytest.raises(SystemExit) as e:
-        S.main(["--help"])
+        cli.main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    for name, sw in S.SWEEPS.items():
+    for name, sw in catalog.SWEEPS.items():
         assert f"  {name}" in out and sw.doc in out
 
 
 def test_dry_run_alpha_prints_one_queue_command_per_value(in_root, capsys):
-    assert S.main(["alpha", "--dry-run"]) == 0
+    assert cli.main(["alpha", "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
     values = [2, 5, 10, 15, 20, 25, 30, 35]
     assert len(lines) == len(values)
@@ -128,8 +129,8 @@ def test_queue_overrides_set_every_key_in_params_yaml(tmp_path):
 
     params = config.read_params(str(ROOT / "params.yaml"))
     f = tmp_path / "params.yaml"
-    for name, sw in S.SWEEPS.items():
-        for cmd, setting in zip(S.queue_commands(name, sw, params), sw.settings):
+    for name, sw in catalog.SWEEPS.items():
+        for cmd, setting in zip(queue.queue_commands(name, sw, params), sw.settings):
             shutil.copy(ROOT / "params.yaml", f)
             apply_overrides(f, [cmd[i + 1] for i, c in enumerate(cmd) if c == "-S"])
             new = yaml.safe_load(f.read_text())
@@ -138,19 +139,19 @@ def test_queue_overrides_set_every_key_in_params_yaml(tmp_path):
 
 
 def test_parse_exp_show_and_build_table_and_csv(tmp_path):
-    exps = S.experiments(SHOW)
+    exps = dvc_cli.experiments(SHOW)
     assert {n: e["state"] for n, e in exps.items()} == {"toy-2": "success", "toy-1": "success", "toy-7": "queued",
                                                         "toy-99": "failed"}
     assert exps["toy-2"]["rev"] == "4cf2b6a591f3732277526c25d6d74b380330b171"
     sw = toy_sweep()
-    rows, problems = S.collect_rows("toy", sw, exps, INTERVALS)
+    rows, problems = collect.collect_rows("toy", sw, exps, INTERVALS)
     assert problems == {"toy-7": "queued", "toy-99": "failed: see `dvc queue logs toy-99`"}
     assert len(rows) == 2 * 2 * 2  # values 1, 2 x models x metrics
     r = next(r for r in rows if (r["setting"], r["model"], r["metric"]) == (2, "finetune", "F"))
     assert r == {"sweep": "toy", "setting": 2, "model": "finetune", "metric": "F", "value": 2.4, "lo": 2.35,
                  "hi": 2.45, "published": 0.5, "experiment": "toy-2"}
 
-    S.write_reports("toy", sw, rows, problems, tmp_path / "toy")
+    render.write_reports("toy", sw, rows, problems, tmp_path / "toy")
     md = (tmp_path / "toy" / "table.md").read_text()
     assert "| x | original | finetune | published |" in md  # F: finetune has a published value
     assert "| 2 | 0.200 [0.150, 0.250] | 2.40 [2.35, 2.45] | 0.500 |" in md
@@ -167,7 +168,7 @@ def test_parse_exp_show_and_build_table_and_csv(tmp_path):
     assert (tmp_path / "toy" / "figure.png").stat().st_size > 10_000
 
     wrong = {**exps, "toy-1": {**exps["toy-1"], "params": exps["toy-2"]["params"]}}  # ran with other params
-    assert "ran with" in S.collect_rows("toy", sw, wrong, INTERVALS)[1]["toy-1"]
+    assert "ran with" in collect.collect_rows("toy", sw, wrong, INTERVALS)[1]["toy-1"]
 
 
 def test_reading_names_an_order_only_where_intervals_separate():
@@ -179,7 +180,7 @@ def test_reading_names_an_order_only_where_intervals_separate():
     rows = [row(1, "original", 0.5, 0.4, 0.6), row(1, "finetune", 0.9, 0.8, 1.0),   # separated, as the paper
             row(2, "original", 0.5, 0.4, 0.6), row(2, "finetune", 0.55, 0.45, 0.7),  # overlap
             row(3, "original", 0.9, 0.8, 1.0), row(3, "finetune", 0.5, 0.4, 0.6)]    # separated, reversed
-    text = "\n".join(S.reading(sw, rows))
+    text = "\n".join(reading.reading(sw, rows))
     assert "- x 1: F finetune 0.900 > original 0.500\n" in text
     assert "- x 2: F finetune 0.550 ≈ original 0.500; not told apart: finetune vs original\n" in text
     assert "- x 3: F original 0.900 > finetune 0.500; contradicts the paper: original > finetune\n" in text
@@ -193,11 +194,11 @@ def test_queue_status_parse_and_gpu_workers(monkeypatch):
         calls.append((cmd, (env or {}).get("CUDA_VISIBLE_DEVICES")))
         return QUEUE_STATUS if cmd[:3] == ("dvc", "queue", "status") else ""
 
-    monkeypatch.setattr(S, "sh", fake_sh)
-    states, workers = S.queue_status()
+    monkeypatch.setattr(dvc_cli, "sh", fake_sh)
+    states, workers = dvc_cli.queue_status()
     assert states == {"q-fail": {"Failed"}, "q-a": {"Success"}, "q-b": {"Running"}} and workers == 1
-    monkeypatch.setattr(S, "queue_status", lambda: ({}, sum(c[0][:3] == ("dvc", "queue", "start") for c in calls)))
-    S.start_workers(1, ["2", "5"])  # worker k from `dvc queue start -j k`, in its own CUDA_VISIBLE_DEVICES
+    monkeypatch.setattr(dvc_cli, "queue_status", lambda: ({}, sum(c[0][:3] == ("dvc", "queue", "start") for c in calls)))
+    queue.start_workers(1, ["2", "5"])  # worker k from `dvc queue start -j k`, in its own CUDA_VISIBLE_DEVICES
     assert [c for c in calls if c[0][1] == "queue" and c[0][2] == "start"] == [
         (("dvc", "queue", "start", "-j", "1"), "2"), (("dvc", "queue", "start", "-j", "2"), "5")]
 
@@ -205,13 +206,13 @@ def test_queue_status_parse_and_gpu_workers(monkeypatch):
 def test_existing_experiments_are_not_queued_again(in_root, monkeypatch, capsys):
     queued, waited = [], []
     done = {"rev": "0" * 40, "state": "success", "timestamp": "", "params": {}, "metrics": {}}
-    monkeypatch.setattr(S, "exp_show", lambda all_commits=False: {"alpha-2": done, "alpha-5": {**done,
+    monkeypatch.setattr(dvc_cli, "exp_show", lambda all_commits=False: {"alpha-2": done, "alpha-5": {**done,
                                                                                               "state": "running"}})
-    monkeypatch.setattr(S, "sh", lambda *cmd, env=None: queued.append(cmd[cmd.index("-n") + 1]) or "")
-    monkeypatch.setattr(S, "start_workers", lambda jobs, gpus: None)
-    monkeypatch.setattr(S, "wait", lambda name, names, poll: waited.extend(names))
-    monkeypatch.setattr(S, "collect", lambda name, sw, out: 0)
-    assert S.main(["alpha"]) == 0
+    monkeypatch.setattr(dvc_cli, "sh", lambda *cmd, env=None: queued.append(cmd[cmd.index("-n") + 1]) or "")
+    monkeypatch.setattr(queue, "start_workers", lambda jobs, gpus: None)
+    monkeypatch.setattr(queue, "wait", lambda name, names, poll: waited.extend(names))
+    monkeypatch.setattr(collect, "collect", lambda name, sw, out: 0)
+    assert cli.main(["alpha"]) == 0
     assert queued == [f"alpha-{v}" for v in (10, 15, 20, 25, 30, 35)]
     assert waited == ["alpha-5", *queued]
     assert "alpha-2: exists (success), reused" in capsys.readouterr().out
@@ -259,8 +260,8 @@ def test_queue_run_collect(tmp_path, monkeypatch, capsys):
     for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "t@t"], ["git", "config", "user.name", "t"],
                 ["dvc", "init", "-q"], ["dvc", "repro", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "toy"]):
         subprocess.run(cmd, check=True, capture_output=True)
-    monkeypatch.setattr(S, "SWEEPS", {"toy": toy_sweep(values=(2, 99), metrics=("F", "gpu"))})
-    assert S.main(["toy", "--gpus", "7", "--poll", "0.5"]) == 1
+    monkeypatch.setattr(cli, "SWEEPS", {"toy": toy_sweep(values=(2, 99), metrics=("F", "gpu"))})
+    assert cli.main(["toy", "--gpus", "7", "--poll", "0.5"]) == 1
     out = capsys.readouterr()
     assert "toy-2: queued" in out.out and "toy-99: failed: see `dvc queue logs toy-99`" in out.err
     md = (repo / "reports/sweeps/toy/table.md").read_text()

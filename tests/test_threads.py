@@ -7,7 +7,7 @@ import os
 import pytest
 import torch
 
-from stages import sweep as S
+from stages.sweeps import dvc_cli, queue
 from stages.core import threads
 
 
@@ -112,13 +112,13 @@ def test_run_set_threads_uses_the_rule(machine):
 
 def test_sweep_hands_its_jobs_to_the_queue_workers(monkeypatch):
     calls = []
-    monkeypatch.setattr(S, "sh", lambda *cmd, env=None: calls.append((cmd, dict(env or os.environ))) or "")
+    monkeypatch.setattr(dvc_cli, "sh", lambda *cmd, env=None: calls.append((cmd, dict(env or os.environ))) or "")
     monkeypatch.setenv(threads.JOBS_VAR, "7")  # the sweep's -j decides, not what the shell had
-    S.start_workers(3, [])
+    queue.start_workers(3, [])
     assert [(c, e[threads.JOBS_VAR]) for c, e in calls] == [(("dvc", "queue", "start", "-j", "3"), "3")]
 
     calls.clear()
-    monkeypatch.setattr(S, "queue_status", lambda: ({}, len(calls)))
-    S.start_workers(1, ["2", "5"])  # one worker per GPU, all at once: both get UNLEARN_JOBS=2
+    monkeypatch.setattr(dvc_cli, "queue_status", lambda: ({}, len(calls)))
+    queue.start_workers(1, ["2", "5"])  # one worker per GPU, all at once: both get UNLEARN_JOBS=2
     assert [(c[3:], e[threads.JOBS_VAR], e["CUDA_VISIBLE_DEVICES"]) for c, e in calls] == [
         (("-j", "1"), "2", "2"), (("-j", "2"), "2", "5")]

@@ -3,7 +3,8 @@ import numpy as np
 import torch
 
 from stages.models import resnet, run
-from stages.models.train import Recipe, fit, predict
+from stages.models.fitting import Recipe, fit
+from stages.models.inference import predict
 from tests.tolerance import EXP_ROUNDINGS, sum_tol
 
 META = {"mean": [0.5], "std": [0.25]}
@@ -78,7 +79,7 @@ def test_ensemble_member_seeds_differ():
 
 
 def test_augment_batch_flip_invert_identity_and_determinism():
-    from stages.models.train import augment_batch
+    from stages.models.augment import augment_batch
 
     x = torch.zeros(3, 1, 12, 16, dtype=torch.uint8)
     x[:, :, 2:6, 1:5] = 200

@@ -1,4 +1,4 @@
-"""Atomic output writing, logging and small run-time helpers shared by every stage.
+"""Atomic output writing, reading and logging shared by every stage.
 
 Every output is written to a temporary file in the destination folder and renamed into place,
 so an interrupted stage never leaves a half-written file that looks complete.
@@ -10,15 +10,11 @@ import hashlib
 import json
 import logging
 import os
-import random
 import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
-
-log = logging.getLogger("stages")
-
 
 def setup_logging(name: str) -> logging.Logger:
     logging.basicConfig(level=os.environ.get("LOGLEVEL", "INFO"),
@@ -104,16 +100,6 @@ def save_torch(path, obj) -> None:
         tmp.write_bytes(buf.getvalue())
 
 
-def derive_seed(seed: int, *parts) -> int:
-    """A seed derived from the master ``seed`` and a stage identity (task, model, member, repeat ...).
-
-    A stable hash of the names (never a position in a list), so adding a method leaves the others' seeds as
-    they were. Returns an integer in [0, 2**31).
-    """
-    key = "/".join([str(seed), *map(str, parts)]).encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % 2**31
-
-
 def file_md5(path, chunk: int = 1 << 20) -> str:
     h = hashlib.md5()
     with open(path, "rb") as f:
@@ -126,25 +112,6 @@ def copy_file(src, dst) -> None:
     """Copy ``src`` to ``dst`` atomically (a temporary file renamed into place)."""
     with atomic_path(dst) as tmp:
         shutil.copyfile(src, tmp)
-
-
-def seed_everything(seed: int) -> None:
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def pick_device(setting: str = "auto"):
-    """``auto`` picks CUDA when present, else the CPU; ``cuda`` without a GPU is an error."""
-    import torch
-
-    if setting == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: cuda requested in params.yaml but no CUDA device is available")
-    if setting in ("auto", "cuda") and torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
 
 
 @contextlib.contextmanager

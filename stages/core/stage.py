@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 
 from stages.core import config, registry
-from stages.core.io import pick_device, setup_logging
+from stages.core.io import setup_logging
+from stages.core.device import pick_device
 
 
 class Stage:

@@ -29,7 +29,8 @@ from sklearn.model_selection import train_test_split
 
 from stages.core import config
 from stages.core.config import Choice, Float, Int, Section, Str
-from stages.core.io import atomic_dir, derive_seed
+from stages.core.io import atomic_dir
+from stages.core.seeds import derive_seed
 from stages.data import arrays, cifar10, mnist
 from stages.data.splits import check_size, check_stratified, check_test_classes
 

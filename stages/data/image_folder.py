@@ -38,7 +38,8 @@ import pandas as pd
 
 from stages.core import config, progress, threads
 from stages.core.config import Choice, Float, Int, ParamError, Str
-from stages.core.io import atomic_dir, derive_seed, write_json
+from stages.core.io import atomic_dir, write_json
+from stages.core.seeds import derive_seed
 from stages.data import arrays, splits
 
 log = logging.getLogger(__name__)

@@ -42,7 +42,8 @@ from torch.nn.utils import prune
 from stages.core.config import Int, List, ParamError, Spec
 from stages.data.arrays import normalize
 from stages.models import run
-from stages.models.train import Recipe, has_augment
+from stages.models.augment import has_augment
+from stages.models.fitting import Recipe
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Context:
         """Every row of uint8 images ``x`` (with targets ``y``) once, as normalised batches on the device: in row order,
         or shuffled with ``gen``; with ``augment`` the recipe's train-time augmentation (drawn with ``gen``). Each
         image is counted in ``extra_images``."""
-        from stages.models.train import augment_batch
+        from stages.models.augment import augment_batch
 
         size = batch_size or self.recipe.batch_size
         order = torch.randperm(len(x), generator=gen) if gen is not None else torch.arange(len(x))

@@ -17,7 +17,7 @@ import torch
 
 from stages.core.config import Float
 from stages.methods import base
-from stages.models.train import predict
+from stages.models.inference import predict
 
 
 def importance(ctx: base.Context, model, x, y) -> list[torch.Tensor]:

@@ -11,8 +11,6 @@ LTD_TABLE1: dict[str, dict[str, float | None]] = {
     "reinit":   {"MAE": 0.5693, "RMSE": 0.9090, "r-HC": 5.464e-3, "h-HC": 2.214e-3, "AS": 1.486e-5},
     "confuse":  {"MAE": 0.5866, "RMSE": 0.9327, "r-HC": 7.632e-3, "h-HC": 1.989e-3, "AS": 1.492e-5},
 }
-# Arrows of the table header: which direction the paper calls better.
-LTD_TABLE1_BETTER = {"MAE": "lower", "RMSE": "lower", "r-HC": "higher", "h-HC": "lower", "AS": "higher"}
 
 # Seed 001 (UTKFace thesis), forget ages 20-28, as summarised in REFERENCE.md section 6. Fine-tune is the
 # 8-epoch model, random labels the 2-epoch one. F matches Table 8 below; these MAE values do not appear in
@@ -52,6 +50,33 @@ UTK_THESIS_TABLE5_MAE: dict[str, dict[int, float]] = {
     "finetune":      {2: 4.93, 4: 4.96, 8: 5.09, 16: 5.21},
     "random_labels": {2: 8.2, 4: 15.09, 8: 14.3, 16: 13.59},
 }
+
+# Seed 001 (thesis, REFERENCE section 11), Table 3: Forgetting by its alpha (the sweep "alpha"); every value the mean
+# of 3 runs, forget ages 20-28.
+UTK_THESIS_TABLE3: dict[int, dict[str, float]] = {
+    2: {"original": 0.21, "finetune": 0.26, "random_labels": 0.14},
+    5: {"original": 0.38, "finetune": 0.51, "random_labels": 0.23},
+    10: {"original": 0.60, "finetune": 0.69, "random_labels": 0.41},
+    15: {"original": 0.70, "finetune": 0.78, "random_labels": 0.50},
+    20: {"original": 0.76, "finetune": 0.83, "random_labels": 0.57},
+    25: {"original": 0.80, "finetune": 0.86, "random_labels": 0.63},
+    30: {"original": 0.83, "finetune": 0.88, "random_labels": 0.67},
+    35: {"original": 0.85, "finetune": 0.89, "random_labels": 0.71},
+}
+# Seed 001, Tables 4, 6 and 7: Utility, Forgetting and F by unlearning epochs (the sweep "epochs"; MAE: Table 5 above),
+# forget ages 20-28.
+UTK_THESIS_TABLES_4_6_7: dict[int, dict[str, dict[str, float]]] = {
+    2: {"finetune": {"Utility": 1.25, "Forgetting": 0.75, "F": 0.93},
+        "random_labels": {"Utility": 0.75, "Forgetting": 0.65, "F": 0.49}},
+    4: {"finetune": {"Utility": 1.24, "Forgetting": 0.75, "F": 0.94},
+        "random_labels": {"Utility": 0.41, "Forgetting": 0.249, "F": 0.10}},
+    8: {"finetune": {"Utility": 1.21, "Forgetting": 0.78, "F": 0.95},
+        "random_labels": {"Utility": 0.43, "Forgetting": 0.242, "F": 0.10}},
+    16: {"finetune": {"Utility": 1.18, "Forgetting": 0.79, "F": 0.94},
+         "random_labels": {"Utility": 0.45, "Forgetting": 0.246, "F": 0.11}},
+}
+# The Original (142 epochs) beside Tables 4-7.
+UTK_THESIS_TABLES_4_7_ORIGINAL: dict[str, float] = {"Utility": 1.28, "Forgetting": 0.672, "F": 0.86, "MAE": 4.81}
 
 # NeurIPS 2023 Machine Unlearning Challenge starting kit (CIFAR-10, ResNet-18, 10 % random forget set):
 # accuracy of the loss-based membership attack, forget vs test (ideal 0.5).

@@ -26,6 +26,7 @@ import pandas as pd
 
 from stages.core import paths
 from stages.data import arrays
+from stages.core.model_selection import mae_score
 
 ROLES = ("retain", "forget", "full", "val", "test", "heldout_like_forget")
 
@@ -262,7 +263,7 @@ class RegressionTask(Task):
         return d.abs() if self.recipe["loss"] == "mae" else d * d
 
     def val_score(self, pred, y) -> float:
-        return float(np.abs(np.asarray(pred) - np.asarray(y)).mean())
+        return mae_score(pred, y)
 
 
 

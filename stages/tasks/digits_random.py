@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from stages.core.config import Float, Int
-from stages.core.io import derive_seed
+from stages.core.seeds import derive_seed
 from stages.tasks import base
 
 

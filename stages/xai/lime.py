@@ -47,7 +47,7 @@ from torch import nn
 
 from stages.core import progress
 from stages.core.config import Float, Int, List, ParamError, Section
-from stages.core.io import derive_seed
+from stages.core.seeds import derive_seed
 from stages.xai import base
 
 KERNEL_WIDTH = 0.25  # the reference LIME image explainer's kernel width (cosine distance on the on/off vector)
