@@ -212,7 +212,3 @@ def test_learns_a_toy_problem(rnn):
     with torch.no_grad():
         accuracy = (model(x).argmax(1) == y).float().mean().item()
     assert accuracy >= 0.9, accuracy
-
-
-def test_module_is_documented():
-    assert "REINFORCE" in agents.__doc__ and "Mousavi" in agents.__doc__

@@ -29,17 +29,24 @@ def test_missing_key_named():
 
 
 def test_shipped_params_validate():
+    """Every section of the shipped params.yaml passes its schema (a ParamError would raise here) and the checked
+    settings are the shipped values themselves (defaults only fill keys the file leaves out)."""
     params = config.read_params("params.yaml")
-    config.load_global(params)
-    config.load("data.ltd", prepare_ltd.SCHEMA, params)
-    for name in tasks.all_names(params):
+    assert config.load_global(params) == {"seed": params["seed"], "device": params["device"]}
+    assert config.load("data.ltd", prepare_ltd.SCHEMA, params) == params["data"]["ltd"]
+    names = tasks.all_names(params)
+    assert {"ltd", "utk"} <= set(names)
+    methods.recipes(params, names)
+    for name in names:
         task = tasks.get(name, params)
-        recipes.load_recipe(params, task.recipe_key)
-        methods.recipes(params, tasks.all_names(params))
+        shipped = config.get(params, task.recipe_key)
+        recipe = recipes.load_recipe(params, task.recipe_key)
+        assert {k: recipe[k] for k in shipped} == shipped, name
         for m in methods.names(params, task.METHODS):
             methods.settings(params, m, name)
         for e in xai.names(params, task.EXPLAINERS):
-            xai.settings(params, e)
+            got, shipped = xai.settings(params, e), params["explain"][e]
+            assert {k: got[k] for k in shipped} == shipped, (name, e)
 
 
 @pytest.mark.parametrize("key,value,msg", [

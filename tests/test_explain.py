@@ -144,7 +144,10 @@ def test_ltd_stages(root):
         v, r = f[k]["value"], m["retrain"][k]["value"]
         assert f[k]["gap"] == pytest.approx(abs(v - r), rel=0, abs=SIG6 * (abs(v) + abs(r) + abs(v - r)))
         assert f[k]["diff_lo"] <= f[k]["diff"] <= f[k]["diff_hi"] and f[k]["gap"] == abs(f[k]["diff"])
-        assert 0 <= f[k]["gap_lo"] <= f[k]["gap_hi"]
+        # the gap's interval is |d| over the difference's interval: [0, max] when it spans 0, else the nearer end
+        # first (sign flips and max/abs of 6-digit values are exact)
+        lo, hi = f[k]["diff_lo"], f[k]["diff_hi"]
+        assert (f[k]["gap_lo"], f[k]["gap_hi"]) == (max(lo, -hi, 0.0), max(abs(lo), abs(hi)))
 
 
 def test_utk_stages_cover_groups_and_ensemble(root):
@@ -162,6 +165,12 @@ def test_utk_stages_cover_groups_and_ensemble(root):
     assert (root / "reports/utk/figures/sidu_diff.png").exists()
     m = json.loads((root / "reports/utk/xai/sidu.json").read_text())["models"]
     assert set(m["finetune"]) == {"heatmaps", "degenerate_heatmaps", "AS"}  # no boxes: no coverage metric
+    assert m["finetune"]["heatmaps"] == 2 * 6  # 2 repeats x the 6 explanation images
+    assert m["original"]["AS"]["value"] == 0  # AS is against the Original's own maps
+    # one map per repeat and image for the 2-member ensemble (not one per member); make_utk saves the same ensemble
+    # as both repeats, so the deterministic explainer gives both repeats the same maps, bitwise
+    heat = np.load(xai / "sidu" / "finetune.npy")
+    assert heat.shape == (2, 6, *UTK_HW) and np.isfinite(heat).all() and np.array_equal(heat[0], heat[1])
 
 
 def test_report_needs_every_model(root):

@@ -162,7 +162,30 @@ def test_settings_errors(images):
     for key, bad in [("keep", 1.0), ("keep", 0), ("n_samples", 0), ("kernel_width", 0.0)]:
         with pytest.raises(ParamError, match=rf"explain\.lime\.{key}"):
             config.validate({**ok, key: bad}, Explainer.PARAMS, "explain.lime")
-    assert Explainer.signed
+
+
+def test_report_scores_the_positive_part_of_lime_maps():
+    """LIME's maps are signed: the report's HC and AS of a LIME map are those of its positive part (the same
+    numbers as for the clipped maps given as unsigned), not of the raw map with its negative cells."""
+    import logging
+
+    import pandas as pd
+
+    from stages import explain_report
+
+    boxes = pd.DataFrame({"row": [0, 1], "cls": ["human"] * 2, "x_tl": [0, 2], "y_tl": [0, 1], "x_br": [2, 4],
+                          "y_br": [2, 4]})
+    rng = np.random.default_rng(0)
+    maps = {"original": rng.normal(size=(1, 2, 4, 4)), "finetune": rng.normal(size=(1, 2, 4, 4))}
+    args = (["a", "b"], boxes, {"h-HC": ["human"]})
+    log = logging.getLogger("test")
+    got = explain_report.per_image(maps, *args, Explainer.signed, log)[0]
+    clipped = explain_report.per_image({m: np.clip(h, 0, None) for m, h in maps.items()}, *args, False, log)[0]
+    raw = explain_report.per_image(maps, *args, False, log)[0]
+    for m in maps:
+        for k in got[m]:  # the same computation on the same clipped values: bitwise
+            assert np.array_equal(got[m][k], clipped[m][k], equal_nan=True), (m, k)
+    assert not np.array_equal(got["finetune"]["h-HC"], raw["finetune"]["h-HC"], equal_nan=True)
 
 
 def test_gradient_attributions_of_a_linear_model_by_hand():

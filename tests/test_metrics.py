@@ -290,7 +290,11 @@ def test_mia_matches_starting_kit_and_is_deterministic():
     big = rng.exponential(1.0, 400)
     for a, b in ((big, nm), (m, big)):
         assert membership.mia_accuracy(a, b, seed=7) == membership.mia_accuracy(a, b, seed=7)
-    assert 0 <= membership.mia_accuracy(m, nm, n_splits=3) <= 1
+    kit3 = cross_val_score(LogisticRegression(), x, y, scoring="accuracy",
+                           cv=StratifiedShuffleSplit(n_splits=3, random_state=0)).mean()
+    # n_splits: the kit's mean over 3 splits instead of 10 (3 accuracies, one mean); a different value here
+    assert membership.mia_accuracy(m, nm, seed=0, n_splits=3) == pytest.approx(kit3, rel=rel_tol(3 + 1, F64))
+    assert kit3 != kit
 
 
 def test_mia_too_few_samples():

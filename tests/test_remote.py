@@ -13,6 +13,7 @@ outside both repos: 2 in total, both on A.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,7 +31,8 @@ open("out.txt", "w").write("%d\\n" % (scale * value))
 
 
 def sh(cwd, *cmd):
-    r = subprocess.run(["nice", "-n", "10", *cmd], cwd=cwd, capture_output=True, text=True, timeout=120,
+    # timeout: a hang guard only; each command takes about a second, far below it
+    r = subprocess.run(["nice", "-n", "10", *cmd], cwd=cwd, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "DVC_NO_ANALYTICS": "1", "RUN_COUNTER": str(cwd.parent / "runs.txt")})
     assert r.returncode == 0, f"{' '.join(cmd)}:\n{r.stdout}\n{r.stderr}"
     return r.stdout + r.stderr
@@ -74,10 +76,11 @@ def test_second_clone_restores_from_remote_run_cache(tmp_path):
     assert not (b / "out.txt").exists()
     dvc(b, "pull", "--run-cache")
     assert (b / "out.txt").read_text() == "21\n"
-    assert "didn't change" in dvc(b, "repro")
+    assert json.loads(dvc(b, "status", "--json").strip().splitlines()[-1]) == {}  # outputs match the lock
+    dvc(b, "repro")
+    assert runs(tmp_path) == [2, 3]  # nothing ran on B
     # a param value only the run-cache knows (no committed dvc.lock has it): restored, not recomputed
     (b / "params.yaml").write_text("scale: 2\n")
-    log = dvc(b, "repro", "--pull")
-    assert "Stage 'scale' is cached - skipping run" in log and "Running stage" not in log, log
+    dvc(b, "repro", "--pull")
     assert (b / "out.txt").read_text() == "14\n"
     assert runs(tmp_path) == [2, 3]  # the command ran twice in all, both times on A

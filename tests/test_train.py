@@ -28,11 +28,34 @@ def spec(**kw):
 
 
 def test_architectures_build_with_channels_and_heads():
-    for arch in ("resnet10", "resnet18", "resnet34", "resnet50"):
+    """Each arch is torchvision's block layout (known: resnet10 one BasicBlock per stage, resnet18 2-2-2-2,
+    resnet34 3-4-6-3 BasicBlocks, resnet50 3-4-6-3 Bottlenecks), the stem takes in_channels, the head has one output
+    and the sigmoid head is target_max * sigmoid(trunk output)."""
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+
+    layout = {"resnet10": (BasicBlock, [1, 1, 1, 1], 512), "resnet18": (BasicBlock, [2, 2, 2, 2], 512),
+              "resnet34": (BasicBlock, [3, 4, 6, 3], 512), "resnet50": (Bottleneck, [3, 4, 6, 3], 2048)}
+    x = torch.randn(2, 3, 32, 32)
+    for arch, (block, blocks, width) in layout.items():
         m = resnet.build(spec(arch=arch, in_channels=3, head="sigmoid", target_max=60.0)).eval()
-        out = m(torch.randn(2, 3, 32, 32))
-        assert out.shape == (2,) and (out > 0).all() and (out < 60).all()
+        stages = [m.layer1, m.layer2, m.layer3, m.layer4]
+        assert [len(s) for s in stages] == blocks and all(isinstance(b, block) for s in stages for b in s), arch
+        assert m.conv1.in_channels == 3 and (m.fc.in_features, m.fc.out_features) == (width, 1)
         assert m.layer4 is m.net.layer4
+        with torch.no_grad():
+            # the same float32 operations as the forward (trunk, squeeze, sigmoid, times the float32 60): bitwise
+            assert torch.equal(m(x), torch.tensor(60.0) * torch.sigmoid(m.net(x).squeeze(1)))
+    for arch in ("resnet10", "resnet18", "resnet34"):  # the pipeline's small stem and narrow width, built here
+        m = resnet.build(spec(arch=arch, stem="small", width=8))
+        blocks = layout[arch][1]
+        assert [len(s) for s in (m.layer1, m.layer2, m.layer3, m.layer4)] == blocks, arch
+        assert [s[0].conv1.out_channels for s in (m.layer1, m.layer2, m.layer3, m.layer4)] == [8, 16, 32, 64]
+        assert (m.conv1.kernel_size, m.conv1.stride, m.fc.in_features) == ((3, 3), (1, 1), 64)
+    one = resnet.build(spec(in_channels=1)).eval()  # linear head: the trunk's single output itself
+    assert one.conv1.in_channels == 1
+    x1 = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(one(x1), one.net(x1).squeeze(1))
 
 
 def test_training_lowers_the_loss_and_is_deterministic():
@@ -53,13 +76,23 @@ def test_training_lowers_the_loss_and_is_deterministic():
 
 
 def test_validation_runs_in_eval_mode_and_model_restored():
-    x, y = blobs(16)
-    m = resnet.build(spec()).train()
-    predict(m, x, META, CPU)
-    assert m.training
-    m.eval()
-    p1 = predict(m, x, META, CPU)
-    assert not m.training and np.array_equal(p1, predict(m, x, META, CPU))  # the same eval computation: bitwise
+    """predict normalises (x / 255 - mean) / std and runs the model in eval mode: BatchNorm uses its running
+    statistics (train mode would use the batch's, far from them), updates nothing, and the model keeps its mode."""
+    x = (np.arange(6 * 16) * 7 % 256).astype(np.uint8).reshape(6, 1, 4, 4)
+    m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.BatchNorm1d(16), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
+    with torch.no_grad():
+        m[1].running_mean.fill_(3.0)
+        m[1].running_var.fill_(4.0)
+    m.train()
+    got = predict(m, x, META, CPU)
+    assert m.training and torch.equal(m[1].running_mean, torch.full((16,), 3.0))
+    assert m[1].num_batches_tracked.item() == 0
+    xn = (torch.as_tensor(x).float() / 255.0 - 0.5) / 0.25
+    with torch.no_grad():
+        want = m.eval()(xn).numpy()  # the same operations on the same values: bitwise
+        batch_stats = m.train()(xn).numpy()
+    assert np.array_equal(got, want)
+    assert np.abs(batch_stats - want).max() > 0.1  # the running statistics (3, 4) are far from the batch's
 
 
 def test_saved_model_reloads_and_predicts_the_same(tmp_path):
@@ -75,7 +108,16 @@ def test_saved_model_reloads_and_predicts_the_same(tmp_path):
 
 
 def test_ensemble_member_seeds_differ():
-    assert run.member_seed(0, 0) != run.member_seed(0, 1)
+    """Member k's seed is the name-derived seed (seed, "member", k): the first 8 bytes of sha256("<seed>/member/<k>")
+    modulo 2**31 (known answers from hashlib), so members of one recipe differ and never collide with a method's."""
+    import hashlib
+
+    def ref(seed, k):
+        return int.from_bytes(hashlib.sha256(f"{seed}/member/{k}".encode()).digest()[:8], "big") % 2**31
+
+    seeds = [run.member_seed(s, k) for s in (0, 1) for k in range(3)]
+    assert seeds == [ref(s, k) for s in (0, 1) for k in range(3)]
+    assert len(set(seeds)) == 6
 
 
 def test_augment_batch_flip_invert_identity_and_determinism():
