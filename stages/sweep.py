@@ -46,8 +46,9 @@ def main(argv=None) -> int:
     if not args.collect:
         waiting = queue.enqueue(cmds)
         if waiting:
-            queue.start_workers(args.jobs, [g for g in args.gpus.split(",") if g.strip()])
-            queue.wait(name, waiting, args.poll)
+            gpus = [g for g in args.gpus.split(",") if g.strip()]
+            queue.start_workers(args.jobs, gpus)
+            queue.wait(name, waiting, args.poll, restart=lambda: queue.start_workers(args.jobs, gpus))
     return collect.collect(name, sw, Path(args.out))
 
 

@@ -206,6 +206,29 @@ def test_queue_status_parse_and_gpu_workers(monkeypatch):
         (("dvc", "queue", "start", "-j", "1"), "2"), (("dvc", "queue", "start", "-j", "2"), "5")]
 
 
+def test_wait_restarts_a_worker_that_stopped_with_experiments_queued(monkeypatch, capsys):
+    """DVC's worker may exit while an experiment is still queued: the wait starts it again (once the queue has been
+    idle for restart_after seconds) instead of giving up, and ends when every experiment has finished."""
+    clock = [0.0]
+    monkeypatch.setattr(queue.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(queue.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    restarted = []
+    # a finished, b still queued and no worker; after the restart b runs, then succeeds
+    def status():
+        if not restarted:
+            return {"a": {"Success"}, "b": {"Queued"}}, 0
+        return ({"a": {"Success"}, "b": {"Running"}}, 1) if clock[0] < 100 else ({"a": {"Success"}, "b": {"Success"}}, 0)
+    monkeypatch.setattr(dvc_cli, "queue_status", status)
+    queue.wait("s", ["a", "b"], poll=5, grace=1000, restart=lambda: restarted.append(clock[0]), restart_after=20)
+    assert len(restarted) == 1 and 20 < restarted[0] <= 30
+    assert "starting it again" in capsys.readouterr().err
+    # without a restart the same queue ends the wait after the grace period, saying how to collect later
+    restarted.clear(), clock.__setitem__(0, 0.0)
+    monkeypatch.setattr(dvc_cli, "queue_status", lambda: ({"a": {"Success"}, "b": {"Queued"}}, 0))
+    queue.wait("s", ["a", "b"], poll=5, grace=60)
+    assert 60 < clock[0] <= 70 and "--collect" in capsys.readouterr().err
+
+
 def test_existing_experiments_are_not_queued_again(in_root, monkeypatch, capsys):
     queued, waited = [], []
     done = {"rev": "0" * 40, "state": "success", "timestamp": "", "params": {}, "metrics": {}}
@@ -213,7 +236,7 @@ def test_existing_experiments_are_not_queued_again(in_root, monkeypatch, capsys)
                                                                                               "state": "running"}})
     monkeypatch.setattr(dvc_cli, "sh", lambda *cmd, env=None: queued.append(cmd[cmd.index("-n") + 1]) or "")
     monkeypatch.setattr(queue, "start_workers", lambda jobs, gpus: None)
-    monkeypatch.setattr(queue, "wait", lambda name, names, poll: waited.extend(names))
+    monkeypatch.setattr(queue, "wait", lambda name, names, poll, **kw: waited.extend(names))
     monkeypatch.setattr(collect, "collect", lambda name, sw, out: 0)
     assert cli.main(["alpha"]) == 0
     assert queued == [f"alpha-{v}" for v in (10, 15, 20, 25, 30, 35)]
@@ -267,7 +290,7 @@ def test_queue_run_collect(tmp_path, monkeypatch, capsys):
     # the wait for a queue worker: a hang guard only (the whole run takes well under a minute), far above the
     # stage's default grace, so a slow worker start on a loaded machine cannot end the wait early
     wait = queue.wait
-    monkeypatch.setattr(queue, "wait", lambda name, names, poll: wait(name, names, poll, grace=900))
+    monkeypatch.setattr(queue, "wait", lambda name, names, poll, **kw: wait(name, names, poll, **{**kw, "grace": 900}))
     assert cli.main(["toy", "--gpus", "7", "--poll", "0.5"]) == 1
     out = capsys.readouterr()
     assert "toy-2: queued" in out.out and "toy-99: failed: see `dvc queue logs toy-99`" in out.err

@@ -92,10 +92,48 @@ def test_set_torch_threads(machine, caplog):
         with caplog.at_level("INFO", logger="stages.core.threads"):
             assert threads.set_torch_threads() == (4, "16 cores // UNLEARN_JOBS=4")
         assert torch.get_num_threads() == 4 and torch.are_deterministic_algorithms_enabled()
-        assert "torch threads: 4 (16 cores // UNLEARN_JOBS=4)" in caplog.text
+        assert "threads: 4 (16 cores // UNLEARN_JOBS=4)" in caplog.text
     finally:
         torch.set_num_threads(before[0])
         torch.use_deterministic_algorithms(before[1])
+
+
+def test_every_pool_keeps_to_the_budget(machine):
+    """Two stages on two cores: torch, and the BLAS and OpenMP pools numpy, scipy and scikit-learn load, one thread
+    each (left alone, those pools take every core and two such stages run four busy threads on two cores)."""
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS)
+    import sklearn.linear_model  # noqa: F401  (loads scikit-learn's OpenMP)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    machine(2, "2")
+    before = torch.get_num_threads(), threadpool_info()
+    try:
+        assert threads.apply() == (1, "2 cores // UNLEARN_JOBS=2")
+        pools = threadpool_info()
+        assert {p["user_api"] for p in pools} >= {"blas", "openmp"}
+        assert [p["num_threads"] for p in pools] == [1] * len(pools) and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before[0])
+        for pool in before[1]:
+            threadpool_limits(pool["num_threads"], user_api=pool["user_api"])
+
+
+def test_a_stage_applies_the_budget(machine, tmp_path, monkeypatch):
+    """Every stage, not only the training ones, keeps to its share: :class:`Stage` applies it."""
+    import shutil
+
+    from stages.core.stage import Stage
+    from tests.conftest import ROOT
+
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    machine(2, "2")
+    before = torch.get_num_threads()
+    try:
+        Stage("report", None, [])
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_run_set_threads_uses_the_rule(machine):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from stages.core import config, registry
+from stages.core import config, registry, threads
 from stages.core.io import setup_logging
 from stages.core.device import pick_device
 
@@ -26,6 +26,7 @@ class Stage:
         self.args = p.parse_args(argv)
         self.root = getattr(self.args, "root", ".")
         self.log = setup_logging(name)
+        threads.apply(self.log)  # the stage's share of the cores, for torch and the BLAS / OpenMP pools alike
         self.params = config.read_params()
         self.glob = config.load_global(self.params)
         registry.check_lists(self.params)  # an unknown or repeated task, method or explainer stops every stage

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 JOBS_VAR = "UNLEARN_JOBS"
 OMP_VAR = "OMP_NUM_THREADS"
@@ -75,12 +76,25 @@ def workers(cap: int | None = None) -> int:
     return max(1, min(n, cap) if cap is not None else n)
 
 
-def set_torch_threads(log: logging.Logger | None = None) -> tuple[int, str]:
-    """Give torch the thread budget and make its CPU math deterministic; log and return (threads, why)."""
-    import torch
+def apply(log: logging.Logger | None = None) -> tuple[int, str]:
+    """Give every thread pool the process has loaded the thread budget: torch's (when torch is imported) and the
+    BLAS and OpenMP pools of numpy, scipy and scikit-learn (threadpoolctl), which size themselves to every core
+    otherwise, so that two stages side by side each keep to their share. Every stage calls it once its libraries
+    are imported (:class:`stages.core.stage.Stage`); log and return (threads, why)."""
+    from threadpoolctl import threadpool_limits
 
     n, why = budget()
-    torch.set_num_threads(n)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    (log or logging.getLogger(__name__)).info("torch threads: %d (%s)", n, why)
+    if "torch" in sys.modules:  # a stage that does not use torch does not pay for importing it
+        sys.modules["torch"].set_num_threads(n)
+    threadpool_limits(n)
+    (log or logging.getLogger(__name__)).info("threads: %d (%s)", n, why)
     return n, why
+
+
+def set_torch_threads(log: logging.Logger | None = None) -> tuple[int, str]:
+    """:func:`apply` with torch imported, and torch's CPU math made deterministic; return (threads, why)."""
+    import torch
+
+    got = apply(log)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    return got

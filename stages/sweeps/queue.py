@@ -54,9 +54,14 @@ def start_workers(jobs: int, gpus: list[str]) -> None:
             time.sleep(1)
 
 
-def wait(name: str, names: list[str], poll: float, grace: float = 120) -> None:
-    """Poll ``dvc queue status`` until none of ``names`` is queued or running (a bar over finished experiments)."""
-    pending, idle_since = set(names), time.monotonic()
+def wait(name: str, names: list[str], poll: float, grace: float = 120, restart=None, restart_after: float = 20) -> None:
+    """Poll ``dvc queue status`` until none of ``names`` is queued or running (a bar over finished experiments).
+
+    DVC's queue worker can exit while experiments are still queued (it idles a few seconds, then stops): when none
+    is running for ``restart_after`` seconds and some of ``names`` are still queued, ``restart()`` starts the workers
+    again (at most once per experiment). Without ``restart``, or when nothing is left to restart for, the wait ends
+    after ``grace`` seconds without a worker, saying how to collect later."""
+    pending, idle_since, restarts = set(names), time.monotonic(), 0
     with progress.bar(total=len(names), desc=f"sweep {name}", unit="exp") as bar:
         while pending:
             states, workers = dvc_cli.queue_status()
@@ -66,9 +71,17 @@ def wait(name: str, names: list[str], poll: float, grace: float = 120) -> None:
                     bar.update(1)
                     if "Failed" in states[n]:
                         print(f"experiment {n} failed: `dvc queue logs {n}`", file=sys.stderr)
+            idle = time.monotonic() - idle_since
             if workers or any("Running" in states.get(n, ()) for n in pending):
                 idle_since = time.monotonic()
-            elif pending and time.monotonic() - idle_since > grace:
+            elif (restart is not None and restarts < len(names) and idle > restart_after
+                  and any("Queued" in states.get(n, ()) for n in pending)):
+                print(f"the queue worker stopped with {', '.join(sorted(pending))} still queued: starting it again",
+                      file=sys.stderr)
+                restart()
+                restarts += 1
+                idle_since = time.monotonic()
+            elif pending and idle > grace:
                 print(f"no queue worker running, still waiting for {', '.join(sorted(pending))}: start one "
                       f"(`dvc queue start`) and collect later with --collect", file=sys.stderr)
                 return
