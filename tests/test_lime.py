@@ -9,7 +9,7 @@ from torch import nn
 from stages.core import config
 from stages.core.config import ParamError
 from stages.models.resnet import Ensemble
-from stages.xai.lime import KERNEL_WIDTH, Explainer, _masks, cell_index, grid_weights, pooled_grid
+from stages.xai.lime import KERNEL_WIDTH, LIME, _masks, cell_index, grid_weights, pooled_grid
 from tests.tolerance import EXP_ROUNDINGS, rel_tol, sum_tol
 
 KW = dict(n_samples=64, keep=0.5, batch_size=64)
@@ -57,10 +57,10 @@ def images():
     return torch.randn(3, 1, 12, 12, generator=torch.Generator().manual_seed(1))
 
 
-def explainer(grid=None, task="ltd", **cfg) -> Explainer:
+def explainer(grid=None, task="ltd", **cfg) -> LIME:
     cfg = {"grid": {"ltd": [3, 4]} if grid is None else grid, "n_samples": 80, "keep": 0.5, "alpha": 1.0,
            "kernel_width": 0.25, "batch_size": 64, "autocast": "none", **cfg}
-    return Explainer(cfg, SimpleNamespace(name=task), "explain.lime")
+    return LIME(cfg, SimpleNamespace(name=task), "explain.lime")
 
 
 def test_deterministic_and_seeded(images):
@@ -161,8 +161,8 @@ def test_settings_errors(images):
     ok = {"grid": {}, "n_samples": 10, "keep": 0.5, "alpha": 1.0, "kernel_width": 0.25}
     for key, bad in [("keep", 1.0), ("keep", 0), ("n_samples", 0), ("kernel_width", 0.0)]:
         with pytest.raises(ParamError, match=rf"explain\.lime\.{key}"):
-            config.validate({**ok, key: bad}, Explainer.PARAMS, "explain.lime")
-    assert Explainer.signed
+            config.validate({**ok, key: bad}, LIME.PARAMS, "explain.lime")
+    assert LIME.signed
 
 
 def test_gradient_attributions_of_a_linear_model_by_hand():

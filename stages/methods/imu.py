@@ -52,7 +52,7 @@ def load_vectors(task, repeat: int, repeats: int, root=".") -> np.ndarray:
     return np.asarray(vec[repeat], dtype=np.float32)
 
 
-class Method(base.Method):
+class IMU(base.Method):
     """The fine-tune on retain, each step scaled by 1 - I_w (no settings of its own: the attributions' are in the
     ``attributions`` section of params.yaml)."""
 
