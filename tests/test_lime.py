@@ -166,9 +166,9 @@ def test_settings_errors(images):
 
 
 def test_gradient_attributions_of_a_linear_model_by_hand():
-    """stages.xai.attributions.vectors, source gradient: for f(x) = sum(w * x) the input x gradient is x * w; summed
-    over channels and averaged per cell of the grid (2 x 2 on a 4 x 6 image: cells of 2 x 3 pixels)."""
-    from stages.xai import attributions
+    """stages.xai.attribution_vectors.vectors, source gradient: for f(x) = sum(w * x) the input x gradient is x * w;
+    summed over channels and averaged per cell of the grid (2 x 2 on a 4 x 6 image: cells of 2 x 3 pixels)."""
+    from stages.xai import attribution_vectors
 
     g = torch.Generator().manual_seed(0)
     w = torch.randn(2, 4, 6, generator=g)
@@ -184,7 +184,7 @@ def test_gradient_attributions_of_a_linear_model_by_hand():
     images = torch.randint(0, 256, (5, 2, 4, 6), generator=g).to(torch.uint8).numpy()
     meta = {"mean": [0.5, 0.25], "std": [0.2, 0.4]}
     cfg = {"source": "gradient", "grid": [2, 2], "n_samples": 8, "keep": 0.5, "batch_size": 2}
-    got = attributions.vectors(Linear(), images, meta, None, cfg, 0, torch.device("cpu"))
+    got = attribution_vectors.vectors(Linear(), images, meta, None, cfg, 0, torch.device("cpu"))
     x = (images / 255.0 - np.array(meta["mean"])[:, None, None]) / np.array(meta["std"])[:, None, None]
     pix = (x * w.double().numpy()).sum(1)  # (5, 4, 6)
     expected = np.stack([pix[:, r * 2:(r + 1) * 2, c * 3:(c + 1) * 3].mean((1, 2)) for r in range(2) for c in range(2)], 1)
@@ -197,4 +197,4 @@ def test_gradient_attributions_of_a_linear_model_by_hand():
                       for r in range(2) for c in range(2)], 1)
     assert (np.abs(got.numpy() - expected) <= rel_tol(8) * scale).all()
     with pytest.raises(ParamError, match=r"attributions\.grid = \[5, 2\]: finer than the 4 x 6 input"):
-        attributions.vectors(Linear(), images, meta, None, {**cfg, "grid": [5, 2]}, 0, torch.device("cpu"))
+        attribution_vectors.vectors(Linear(), images, meta, None, {**cfg, "grid": [5, 2]}, 0, torch.device("cpu"))

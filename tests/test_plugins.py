@@ -125,6 +125,15 @@ def test_the_registry_reads_plugin_files_without_importing_them(tmp_path, monkey
         registry.available("methods")
 
 
+def test_no_plugin_or_metric_module_is_named_like_an_entry_module():
+    """Entry modules are stages/<stage>.py (run by dvc.yaml); the libraries of the plugin and metric packages take
+    other names (stages/xai/attribution_vectors.py beside the entry module stages/attributions.py)."""
+    entries = {p.stem for p in (ROOT / "stages").glob("*.py")} - {"__init__"}
+    for package in ("tasks", "methods", "xai", "metrics"):
+        same = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "stages" / package).rglob("*.py") if p.stem in entries)
+        assert not same, f"named like an entry module: {same}"
+
+
 def test_task_lists_are_disjoint_and_picked_lists_checked():
     import copy
 
