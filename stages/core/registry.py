@@ -92,6 +92,7 @@ LISTS = {
     "explainers": ("xai", "explainer"),
     "agents.explainers": ("xai", "explainer"),
 }
+
 # The module statements that say what a class subclasses, at the start of a line (top level): class headers and
 # imports. A regular expression reads them from every plugin file in a fraction of the time a full parse (ast) takes,
 # which every stage would pay at its start (each checks the plugin lists).
