@@ -28,7 +28,7 @@ from stages.core.stage import Stage
 from stages.data import digits, image_folder, synth_utk, utkface
 from stages.metrics import verdict
 from stages.models import recipes
-from stages.xai import attributions
+from stages.xai import attribution_vectors
 
 OUT = "data/params_checked.txt"
 SETTINGS = "data/settings"
@@ -51,7 +51,7 @@ def check(params: dict) -> dict[str, int]:
     for name in names:
         task = tasks.get(name, params)
         recipes.load_recipe(params, task.recipe_key)
-        attributions.settings(params, name)
+        attribution_vectors.settings(params, name)
         xai.n_images(params, name)
         for m in methods.names(params, task.METHODS):
             methods.settings(params, m, name)

@@ -310,21 +310,21 @@ def test_an_original_with_other_repeats_stops_the_stages_that_read_it(project):
 
 
 def test_attribution_settings_are_validated(project):
-    from stages.xai import attributions
+    from stages.xai import attribution_vectors
 
-    assert attributions.settings(project, "ltd")["source"] == project["attributions"]["source"]["ltd"]
+    assert attribution_vectors.settings(project, "ltd")["source"] == project["attributions"]["source"]["ltd"]
     bad = {**project, "attributions": {**project["attributions"], "source": {"ltd": "shap"}}}
     with pytest.raises(ParamError, match=r"attributions\.source\.ltd"):
-        attributions.settings(bad, "ltd")
+        attribution_vectors.settings(bad, "ltd")
     with pytest.raises(ParamError, match=r"attributions\.source\.utk: missing"):
-        attributions.settings(bad, "utk")
+        attribution_vectors.settings(bad, "utk")
     typo = {**project, "attributions": {**project["attributions"],
                                         "source": {**project["attributions"]["source"], "ldt": "lime"}}}
     with pytest.raises(ParamError, match=r"attributions\.source\.ldt: not a task of any task list"):
-        attributions.settings(typo, "ltd")
+        attribution_vectors.settings(typo, "ltd")
     for key, value in (("grid", [4]), ("n_samples", 1), ("keep", 1.0), ("batch_size", 0), ("unknown", 1)):
         with pytest.raises(ParamError, match=rf"attributions\.{key}"):
-            attributions.settings({**project, "attributions": {**project["attributions"], key: value}}, "ltd")
+            attribution_vectors.settings({**project, "attributions": {**project["attributions"], key: value}}, "ltd")
 
 
 def test_task_models_writes_what_the_separate_stages_write(tmp_path, monkeypatch):

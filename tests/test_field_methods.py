@@ -82,7 +82,7 @@ def test_salun_saliency_is_the_summed_forget_gradient(project):
     task = tasks.get("digits_class", project)
     net = linear(task)
     ctx = context(task, net, batch_size=16)
-    got = salun.Method(SETTINGS["salun"], ctx).saliency(net)
+    got = salun.SalUn(SETTINGS["salun"], ctx).saliency(net)
     f = task.role("forget")
     x, y = flat_x(task, f.x), torch.as_tensor(np.array(f.y))
     x1 = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], 1)  # the bias as a weight on a constant input
@@ -110,7 +110,7 @@ def test_salun_moves_only_the_masked_weights_and_relabels_the_forget_rows(projec
     task = tasks.get("digits_class", project)
     net = linear(task)
     before = params_of(net)
-    method = salun.Method(SETTINGS["salun"], context(task, net))
+    method = salun.SalUn(SETTINGS["salun"], context(task, net))
     method.fit(net, seed=0)
     for p0, p, m in zip(before, net.parameters(), method.mask):
         assert torch.equal(p.detach()[~m], p0[~m])  # masked out: the Original's value, bit for bit
@@ -173,7 +173,7 @@ def test_ssd_changes_only_the_selected_weights_of_a_run(project):
     net = linear(task)
     before = params_of(net)
     ctx = context(task, net)
-    fit = ssd.Method(SETTINGS["ssd"], ctx).fit(net, seed=0)
+    fit = ssd.SSD(SETTINGS["ssd"], ctx).fit(net, seed=0)
     full = task.training_data("original")
     i_f = ssd.importance(context(task, linear(task)), linear(task), task.role("forget").x, task.role("forget").y)
     i_d = ssd.importance(context(task, linear(task)), linear(task), full.train_x, full.train_y)
@@ -210,7 +210,7 @@ def test_scrub_max_step_raises_the_divergence_on_forget_data(project):
         for p in student.parameters():
             p.add_(0.01 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
     ctx = context(task, teacher, lr=0.05)
-    method = scrub.Method(SETTINGS["scrub"], ctx)
+    method = scrub.SCRUB(SETTINGS["scrub"], ctx)
     f = task.role("forget")
     x = normalize(torch.as_tensor(f.x), task.meta)
     kl = lambda: float(scrub.divergence(student(x), teacher(x), 4.0).detach())  # noqa: E731
@@ -230,7 +230,7 @@ def test_scrub_min_step_is_the_weighted_sum_and_lowers_the_retain_loss(project):
     teacher = linear(task)
     student = linear(task, seed=1)
     ctx = context(task, teacher)
-    method = scrub.Method(SETTINGS["scrub"], ctx)
+    method = scrub.SCRUB(SETTINGS["scrub"], ctx)
     r = task.role("retain")
     x, y = normalize(torch.as_tensor(np.array(r.x[:32])), task.meta), torch.as_tensor(np.array(r.y[:32]))
     out = student(x)
@@ -253,7 +253,7 @@ def test_l1_alpha_decays_linearly_and_the_penalty_is_the_l1_norm(project):
     assert l1_sparse.decayed_alpha(0.2, 3, 4) == pytest.approx(0.05, rel=rel_tol(2))
     task = tasks.get("digits_class", project)
     net = linear(task)
-    method = l1_sparse.Method({"alpha": 0.2}, context(task, net, epochs=4))
+    method = l1_sparse.L1Sparse({"alpha": 0.2}, context(task, net, epochs=4))
     seen = []
     real = method.batch_loss
 
@@ -278,7 +278,7 @@ def test_ga_raises_the_forget_loss(project, name):
     x, y = normalize(torch.as_tensor(f.x), task.meta), task.target_tensor(f.y)
     before = float(task.loss(net(x), y))
     ctx = context(task, net, epochs=1, lr=0.01)
-    fit = ga.Method({"lr_scale": 0.5}, ctx).fit(net, seed=0)
+    fit = ga.GradientAscent({"lr_scale": 0.5}, ctx).fit(net, seed=0)
     with torch.no_grad():
         assert float(task.loss(net(x), y)) > before * 1.01
     assert fit["images"] == len(f.x) and fit["steps"] == math.ceil(len(f.x) / 16)  # the forget rows only
@@ -290,7 +290,7 @@ def test_ga_steps_with_its_own_learning_rate(project, monkeypatch):
     task = tasks.get("digits_class", project)
     seen = []
     monkeypatch.setattr(run, "fit_task", lambda task, model, data, recipe, *a, **k: seen.append(recipe.lr) or {})
-    ga.Method({"lr_scale": {"digits_class": 0.25, "ltd": 1.0}}, context(task, linear(task), lr=0.02)).fit(None, 0)
+    ga.GradientAscent({"lr_scale": {"digits_class": 0.25, "ltd": 1.0}}, context(task, linear(task), lr=0.02)).fit(None, 0)
     assert seen == [0.02 * 0.25]
 
 

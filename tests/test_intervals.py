@@ -217,7 +217,7 @@ def _ltd_task():
 
 def test_ltd_membership_populations():
     task = _ltd_task()
-    fam = counting.Family(task, CFG)
+    fam = counting.CountingMetrics(task, CFG)
     train, test = task.table("train"), task.table("test")
     members = train.iloc[fam.member_rows]
     assert (members["human"] > 0).all() and not members["file_name"].duplicated().any()  # trained frames with humans, once
@@ -244,7 +244,7 @@ def test_utk_membership_populations():
     test = pd.DataFrame({"age": ages_te, "group": np.minimum((ages_te - 20) // 8, 4)})
     task = _FakeTask({"train": train, "test": test}, original=lambda t: t["age"].to_numpy(float),
                      retain=lambda t: t["age"].to_numpy(float), forget=lambda t: t["group"].to_numpy() == 0)
-    fam = age_forgetting.Family(task, CFG)
+    fam = age_forgetting.AgeForgettingMetrics(task, CFG)
     assert fam.member_rows.tolist() == [0, 1, 2, 3, 4, 5]  # the group's real faces, never the augmented copies
     assert fam.group_test.tolist() == [0, 1, 2]  # held-out faces of the same group
     assert fam.populations() == {"test": 6, "member": 6, "nonmember": 3}

@@ -9,7 +9,7 @@ from torch import nn
 from stages.core import config
 from stages.core.config import ParamError
 from stages.models.resnet import Ensemble
-from stages.xai.lime import KERNEL_WIDTH, Explainer, _masks, cell_index, grid_weights, pooled_grid
+from stages.xai.lime import KERNEL_WIDTH, LIME, _masks, cell_index, grid_weights, pooled_grid
 from tests.tolerance import EXP_ROUNDINGS, rel_tol, sum_tol
 
 KW = dict(n_samples=64, keep=0.5, batch_size=64)
@@ -57,10 +57,10 @@ def images():
     return torch.randn(3, 1, 12, 12, generator=torch.Generator().manual_seed(1))
 
 
-def explainer(grid=None, task="ltd", **cfg) -> Explainer:
+def explainer(grid=None, task="ltd", **cfg) -> LIME:
     cfg = {"grid": {"ltd": [3, 4]} if grid is None else grid, "n_samples": 80, "keep": 0.5, "alpha": 1.0,
            "kernel_width": 0.25, "batch_size": 64, "autocast": "none", **cfg}
-    return Explainer(cfg, SimpleNamespace(name=task), "explain.lime")
+    return LIME(cfg, SimpleNamespace(name=task), "explain.lime")
 
 
 def test_deterministic_and_seeded(images):
@@ -161,7 +161,7 @@ def test_settings_errors(images):
     ok = {"grid": {}, "n_samples": 10, "keep": 0.5, "alpha": 1.0, "kernel_width": 0.25}
     for key, bad in [("keep", 1.0), ("keep", 0), ("n_samples", 0), ("kernel_width", 0.0)]:
         with pytest.raises(ParamError, match=rf"explain\.lime\.{key}"):
-            config.validate({**ok, key: bad}, Explainer.PARAMS, "explain.lime")
+            config.validate({**ok, key: bad}, LIME.PARAMS, "explain.lime")
 
 
 def test_report_scores_the_positive_part_of_lime_maps():
@@ -179,7 +179,7 @@ def test_report_scores_the_positive_part_of_lime_maps():
     maps = {"original": rng.normal(size=(1, 2, 4, 4)), "finetune": rng.normal(size=(1, 2, 4, 4))}
     args = (["a", "b"], boxes, {"h-HC": ["human"]})
     log = logging.getLogger("test")
-    got = explain_report.per_image(maps, *args, Explainer.signed, log)[0]
+    got = explain_report.per_image(maps, *args, LIME.signed, log)[0]
     clipped = explain_report.per_image({m: np.clip(h, 0, None) for m, h in maps.items()}, *args, False, log)[0]
     raw = explain_report.per_image(maps, *args, False, log)[0]
     for m in maps:
@@ -189,9 +189,9 @@ def test_report_scores_the_positive_part_of_lime_maps():
 
 
 def test_gradient_attributions_of_a_linear_model_by_hand():
-    """stages.xai.attributions.vectors, source gradient: for f(x) = sum(w * x) the input x gradient is x * w; summed
-    over channels and averaged per cell of the grid (2 x 2 on a 4 x 6 image: cells of 2 x 3 pixels)."""
-    from stages.xai import attributions
+    """stages.xai.attribution_vectors.vectors, source gradient: for f(x) = sum(w * x) the input x gradient is x * w;
+    summed over channels and averaged per cell of the grid (2 x 2 on a 4 x 6 image: cells of 2 x 3 pixels)."""
+    from stages.xai import attribution_vectors
 
     g = torch.Generator().manual_seed(0)
     w = torch.randn(2, 4, 6, generator=g)
@@ -207,7 +207,7 @@ def test_gradient_attributions_of_a_linear_model_by_hand():
     images = torch.randint(0, 256, (5, 2, 4, 6), generator=g).to(torch.uint8).numpy()
     meta = {"mean": [0.5, 0.25], "std": [0.2, 0.4]}
     cfg = {"source": "gradient", "grid": [2, 2], "n_samples": 8, "keep": 0.5, "batch_size": 2}
-    got = attributions.vectors(Linear(), images, meta, None, cfg, 0, torch.device("cpu"))
+    got = attribution_vectors.vectors(Linear(), images, meta, None, cfg, 0, torch.device("cpu"))
     x = (images / 255.0 - np.array(meta["mean"])[:, None, None]) / np.array(meta["std"])[:, None, None]
     pix = (x * w.double().numpy()).sum(1)  # (5, 4, 6)
     expected = np.stack([pix[:, r * 2:(r + 1) * 2, c * 3:(c + 1) * 3].mean((1, 2)) for r in range(2) for c in range(2)], 1)
@@ -220,4 +220,4 @@ def test_gradient_attributions_of_a_linear_model_by_hand():
                       for r in range(2) for c in range(2)], 1)
     assert (np.abs(got.numpy() - expected) <= rel_tol(8) * scale).all()
     with pytest.raises(ParamError, match=r"attributions\.grid = \[5, 2\]: finer than the 4 x 6 input"):
-        attributions.vectors(Linear(), images, meta, None, {**cfg, "grid": [5, 2]}, 0, torch.device("cpu"))
+        attribution_vectors.vectors(Linear(), images, meta, None, {**cfg, "grid": [5, 2]}, 0, torch.device("cpu"))

@@ -105,7 +105,7 @@ def test_confuse_transposes_exactly_and_adds_noise_of_requested_std():
 
 
 def test_random_labels_never_touch_retain_and_stay_in_range():
-    meth = random_labels.Method({"offset": {"utk": [3, 6]}}, fake_ctx("utk", (20.0, 60.0)))
+    meth = random_labels.RandomLabels({"offset": {"utk": [3, 6]}}, fake_ctx("utk", (20.0, 60.0)))
     gen = torch.Generator().manual_seed(0)
     y = torch.tensor([20.0, 25.0, 40.0, 60.0] * 250)
     forget = torch.tensor([True, True, False, False] * 250)

@@ -222,7 +222,7 @@ def code_dependents(repo, path: str) -> set[str]:
 @pytest.mark.parametrize("path", ["stages/report.py", "stages/metrics/coverage.py",
                                   "stages/xai/figures.py", "stages/explain_report.py", "stages/evaluate.py",
                                   "stages/metrics/membership.py", "stages/xai/sidu.py", "stages/methods/confuse.py",
-                                  "stages/xai/lime.py", "stages/xai/attributions.py"])
+                                  "stages/xai/lime.py", "stages/xai/attribution_vectors.py"])
 def test_report_and_metric_code_never_reruns_training(repo, path):
     users = code_dependents(repo, path)
     assert users, path

@@ -51,7 +51,7 @@ def test_params_lists_and_modules_agree():
     for name in methods.names(PARAMS):
         assert issubclass(methods.get(name), mbase.Method)
     explainer_modules = {p.stem for p in (ROOT / "stages" / "xai").glob("*.py")
-                         if re.search(r"^class Explainer\(base\.Explainer\)", p.read_text(), re.M)}
+                         if re.search(r"^class \w+\(base\.Explainer\)", p.read_text(), re.M)}
     assert set(xai.available()) == explainer_modules
     # the list turns explainers on; every explainer module has its settings section, on or off
     assert set(xai.names(PARAMS)) <= explainer_modules
@@ -63,6 +63,76 @@ def test_params_lists_and_modules_agree():
     # the multi-agent track picks its methods and explainers from the main registries
     assert set(methods.names(PARAMS, "agents.methods")) <= set(methods.names(PARAMS))
     assert set(xai.names(PARAMS, "agents.explainers")) <= explainer_modules
+
+
+def test_each_plugin_module_defines_one_class_of_its_own():
+    """The registry takes the one class a plugin module defines that subclasses the package's base; the class has a
+    name of its own (what it is), the plugin's name is the module's."""
+    from stages.metrics import families
+    from stages.metrics.families import Family
+    from stages.tasks import agents_gru, agents_lstm
+
+    bases = {"Task", "RegressionTask", "ClassificationTask", "Method", "Explainer", "Family"}
+    classes = {**{f"tasks.{n}": tasks.task_class(n) for n in ALL_TASKS},
+               **{f"methods.{n}": methods.get(n) for n in methods.names(PARAMS)},
+               **{f"xai.{n}": xai.get(n) for n in xai.available()},
+               **{f"families.{n}": families.get(n) for n in ("counting", "age_forgetting", "classification")}}
+    for where, cls in classes.items():
+        assert cls.__name__ not in bases
+        assert cls.__module__ == f"stages.{where.replace('families.', 'metrics.families.')}"
+    assert [c.__name__ for c in (methods.get("ga"), xai.get("sidu"), tasks.task_class("ltd"))] == \
+        ["GradientAscent", "SIDU", "LTDCounting"]
+    assert issubclass(families.get("counting"), Family)
+    # agents_lstm builds on agents_gru's class, which it imports: only the class it defines counts
+    assert tasks.task_class("agents_lstm") is agents_lstm.AgentsLSTM
+    assert issubclass(agents_lstm.AgentsLSTM, agents_gru.AgentsGRU)
+
+
+def test_a_plugin_module_without_exactly_one_class_is_an_error_naming_it(monkeypatch):
+    def module(name, source):
+        m = types.ModuleType(name)
+        exec(source, m.__dict__)
+        monkeypatch.setitem(sys.modules, name, m)
+
+    module("stages.methods.no_class", "from stages.methods import base\nX = base.Method\n")
+    with pytest.raises(config.ParamError, match=r"^unlearn\.methods\.no_class: module stages\.methods\.no_class "
+                                                r"defines no class subclassing stages\.methods\.base\.Method"):
+        methods.get("no_class")
+    module("stages.methods.two_classes", "from stages.methods import base\n\n\nclass A(base.Method):\n    pass\n\n\n"
+                                         "class B(A):\n    pass\n")
+    with pytest.raises(config.ParamError, match=r"module stages\.methods\.two_classes defines 2 classes \(A, B\)"):
+        methods.get("two_classes")
+    with pytest.raises(config.ParamError, match=r"unknown unlearning method \(no module stages/methods/nope\.py\)"):
+        methods.get("nope")
+
+
+def test_the_registry_reads_plugin_files_without_importing_them(tmp_path, monkeypatch):
+    """available() reads the class headers and imports of the files: a subclass of the base, also through a class of
+    another module, makes a plugin; a library module (no such class) is none; a module with two is an error."""
+    from stages.core import registry
+
+    pkg = tmp_path / "methods"
+    pkg.mkdir()
+    (pkg / "base.py").write_text("class Method:\n    pass\n\n\nclass Helper(Method):\n    pass\n")
+    (pkg / "plain.py").write_text("from stages.methods import base\n\n\nclass Plain(base.Method):\n    pass\n")
+    (pkg / "derived.py").write_text("from stages.methods.plain import Plain as P\n\n\nclass Derived(P):\n    pass\n")
+    (pkg / "library.py").write_text("from stages.methods import base\n\n\nclass Tool:\n    pass\n")
+    monkeypatch.setattr(registry, "PACKAGES", tmp_path)
+    found = registry.available("methods")
+    assert {"plain", "derived"} <= set(found) and not {"base", "library"} & set(found)
+    (pkg / "two.py").write_text("from stages.methods.base import Method\n\n\nclass A(Method):\n    pass\n\n\n"
+                                "class B(Method):\n    pass\n")
+    with pytest.raises(config.ParamError, match=r"stages/methods/two\.py defines 2 classes \(A, B\)"):
+        registry.available("methods")
+
+
+def test_no_plugin_or_metric_module_is_named_like_an_entry_module():
+    """Entry modules are stages/<stage>.py (run by dvc.yaml); the libraries of the plugin and metric packages take
+    other names (stages/xai/attribution_vectors.py beside the entry module stages/attributions.py)."""
+    entries = {p.stem for p in (ROOT / "stages").glob("*.py")} - {"__init__"}
+    for package in ("tasks", "methods", "xai", "metrics"):
+        same = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "stages" / package).rglob("*.py") if p.stem in entries)
+        assert not same, f"named like an entry module: {same}"
 
 
 def test_task_lists_are_disjoint_and_picked_lists_checked():
@@ -209,7 +279,7 @@ from stages.core.config import Float
 from stages.methods import base
 
 
-class Method(base.Method):
+class Halve(base.Method):
     PARAMS = {"factor": Float(min=0, max=1)}
 
     @torch.no_grad()
@@ -309,7 +379,7 @@ def test_two_tasks_share_a_dataset_and_its_original(project, monkeypatch):
     from stages.tasks import ltd
 
     module = types.ModuleType("stages.tasks.ltd_vehicle")
-    module.Task = ltd.Task
+    module.LTDVehicle = type("LTDVehicle", (ltd.LTDCounting,), {"__module__": module.__name__})  # a class of its own
     monkeypatch.setitem(sys.modules, "stages.tasks.ltd_vehicle", module)
     _set_params(config.PARAMS_FILE, lambda p: (p["tasks"].update(ltd_vehicle={"dataset": "ltd", "forget_class": "vehicle"}),
                                                p["explain"]["n_images"].update(ltd_vehicle=4)))

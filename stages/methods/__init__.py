@@ -1,4 +1,5 @@
-"""Unlearning methods: ``get(name)`` returns the ``Method`` class of module ``stages.methods.<name>``.
+"""Unlearning methods: ``get(name)`` returns the method class of module ``stages.methods.<name>`` (the one class
+there that subclasses :class:`stages.methods.base.Method`, e.g. ``GradientAscent`` of ``ga``).
 
 The method list is ``unlearn.methods`` in params.yaml (name -> the method's own settings). A method may also read
 settings placed directly under ``unlearn`` (its ``SHARED`` schema: e.g. ``unlearn.sigma``, the Confuse noise, the knob
@@ -21,7 +22,7 @@ def shared_schema() -> dict:
     """Settings directly under ``unlearn`` that methods read (their ``SHARED``), of every available method: a key
     stays valid while its method is left out of the list."""
     out = {}
-    for name in registry.available("methods", "Method"):
+    for name in registry.available("methods"):
         out.update(get(name).SHARED)
     return out
 
@@ -54,13 +55,13 @@ def names(params: dict | None = None, section: str = SECTION) -> list[str]:
     a task's ``METHODS``)."""
     params = config.read_params() if params is None else params
     every = registry.mapping_names(params, SECTION, "method name -> its settings")
-    registry.check_names(every, "methods", "Method", SECTION, "unlearning method")
+    registry.check_names(every, "methods", SECTION, "unlearning method")
     if section == SECTION:
         return every
     picked = config.get(params, section)
     if not isinstance(picked, list):
         raise config.ParamError(f"{section}: expected a non-empty list of method names")
-    registry.check_names(picked, "methods", "Method", section, "unlearning method")
+    registry.check_names(picked, "methods", section, "unlearning method")
     for n in picked:
         if n not in every:
             raise config.ParamError(f"{section}: {n!r} is not a method of {SECTION} (known: {', '.join(every)})")
@@ -73,4 +74,4 @@ def task_models(params: dict, task) -> list[str]:
 
 
 def get(name: str):
-    return registry.find("methods", name, "Method", f"{SECTION}.{name}", "unlearning method")
+    return registry.find("methods", name, f"{SECTION}.{name}", "unlearning method")

@@ -11,7 +11,7 @@ from stages.core.config import Float
 from stages.methods import base
 
 
-class Method(base.Method):
+class AnchoredFinetune(base.Method):
     PARAMS = {"lambda": Float(min=0)}
 
     def post_step_for(self, model, lr):

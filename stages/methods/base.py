@@ -25,8 +25,9 @@ Every image a method pushes through a network besides the loop's own batches (fo
 Original, importance passes) is counted in ``Context.extra_images``, which the stage adds to the run's images: the
 deterministic cost of the method (``cost_images_vs_retrain``).
 
-A new method is a module ``stages/methods/<name>.py`` defining ``class Method(base.Method)`` plus one line under
-``unlearn.methods`` in params.yaml; ``stages.methods.get(name)`` finds it by name.
+A new method is a module ``stages/methods/<name>.py`` defining one subclass of :class:`Method` under a name of its own
+(``class GradientAscent(base.Method)`` in ``ga.py``) plus one line under ``unlearn.methods`` in params.yaml;
+``stages.methods.get(name)`` finds it by the module's name (:mod:`stages.core.registry`).
 """
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ def confuse(model: nn.Module, sigma: float, gen: torch.Generator) -> None:
         nn.init.zeros_(last.bias)
 
 
-class Method(base.Method):
+class Confuse(base.Method):
     SHARED = {"sigma": Float(min=0)}  # unlearn.sigma: the noise is the pipeline's named knob
 
     def edit(self, model, gen):

@@ -2,5 +2,5 @@
 from stages.methods import base
 
 
-class Method(base.Method):
+class Finetune(base.Method):
     pass

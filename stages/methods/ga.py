@@ -17,7 +17,7 @@ from stages.methods import base
 LR_SCALE = Float(min=0, min_open=True)
 
 
-class Method(base.Method):
+class GradientAscent(base.Method):
     PARAMS = {"lr_scale": base.PerTask(LR_SCALE)}   # one factor, or {task: factor}
     data = "forget"
 

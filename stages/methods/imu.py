@@ -6,7 +6,7 @@ every gradient is scaled by (1 - I_w) before the step (here: the batch loss, the
 Retain images that the Original explains like the forget images therefore move the weights less.
 
 Attribution vectors: the Original's, one per training image on a fixed grid of cells (the same features in the same
-order for every image), computed once per Original run by stage ``attributions`` (:mod:`stages.xai.attributions`:
+order for every image), computed once per Original run by stage ``attributions`` (:mod:`stages.xai.attribution_vectors`:
 Captum's LIME weights or input x gradient pooled on the grid, ``attributions.source.<task>``) and read here from
 ``data/tasks/<task>/attributions.npy``: the fine-tune never recomputes them, and a change to the attribution
 settings reaches IMU through that file. Its cost counts those passes (``attributions.json``: the images they pushed
@@ -52,7 +52,7 @@ def load_vectors(task, repeat: int, repeats: int, root=".") -> np.ndarray:
     return np.asarray(vec[repeat], dtype=np.float32)
 
 
-class Method(base.Method):
+class IMU(base.Method):
     """The fine-tune on retain, each step scaled by 1 - I_w (no settings of its own: the attributions' are in the
     ``attributions`` section of params.yaml)."""
 

@@ -26,7 +26,7 @@ def decayed_alpha(alpha: float, epoch: int, epochs: int) -> float:
 ALPHA = Float(min=0)
 
 
-class Method(base.Method):
+class L1Sparse(base.Method):
     PARAMS = {"alpha": base.PerTask(ALPHA)}   # one value, or {task: value}
 
     @classmethod

@@ -9,7 +9,7 @@ from stages.core.config import Float
 from stages.methods import base
 
 
-class Method(base.Method):
+class NegGradPlus(base.Method):
     PARAMS = {"alpha": Float(min=0, max=1)}
 
     def batch_loss(self, net, loss, gen, x=None, out=None):

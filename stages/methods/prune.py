@@ -5,7 +5,7 @@ from stages.methods import base
 from stages.methods.base import global_prune  # noqa: F401  (re-exported: prune.global_prune)
 
 
-class Method(base.Method):
+class Prune(base.Method):
     PARAMS = {"amount": Float(min=0, max=1, max_open=True)}
 
     def edit(self, model, gen):

@@ -13,7 +13,7 @@ from stages.methods import base
 from stages.methods.base import random_offsets  # noqa: F401  (re-exported: random_labels.random_offsets)
 
 
-class Method(base.Method):
+class RandomLabels(base.Method):
     PARAMS = {"offset": Section()}   # {task: [lo, hi]}
     data = "full"
 

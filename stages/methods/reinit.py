@@ -4,7 +4,7 @@ from stages.methods import base
 from stages.methods.base import global_prune, reinit_zeros
 
 
-class Method(base.Method):
+class Reinit(base.Method):
     PARAMS = {"amount": Float(min=0, max=1, max_open=True)}
 
     def edit(self, model, gen):

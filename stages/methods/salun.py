@@ -35,7 +35,7 @@ def saliency_mask(grads: list[torch.Tensor], ratio: float) -> list[torch.Tensor]
     return out
 
 
-class Method(base.Method):
+class SalUn(base.Method):
     PARAMS = {"ratio": Float(min=0, max=1, min_open=True), "offset": Section()}   # offset: {task: [lo, hi]}
     data = "full"
 

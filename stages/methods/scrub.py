@@ -33,7 +33,7 @@ def divergence(s: torch.Tensor, t: torch.Tensor, T: float) -> torch.Tensor:
 LR_SCALE = Float(min=0, min_open=True)
 
 
-class Method(base.Method):
+class SCRUB(base.Method):
     PARAMS = {"msteps": Int(min=0), "gamma": Float(min=0), "alpha": Float(min=0), "T": Float(min=0, min_open=True),
               "forget_batch": Int(min=1), "lr_scale": base.PerTask(LR_SCALE)}
 

@@ -53,7 +53,7 @@ def dampen(params, full: list[torch.Tensor], forget: list[torch.Tensor], alpha: 
 ALPHA = Float(min=0)
 
 
-class Method(base.Method):
+class SSD(base.Method):
     PARAMS = {"alpha": base.PerTask(ALPHA), "lambda": Float(min=0)}   # alpha: one value, or {task: value}
 
     @classmethod

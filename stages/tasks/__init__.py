@@ -1,13 +1,14 @@
 """Task plugins: ``get(name)`` returns the task ``name`` of one of ``params.yaml``'s task lists.
 
-Each task is a module ``stages/tasks/<name>.py`` defining ``class Task`` (see :mod:`stages.tasks.base`);
+Each task is a module ``stages/tasks/<name>.py`` defining one subclass of :class:`stages.tasks.base.Task` under a
+name of its own (``class LTDCounting(base.RegressionTask)`` in ``ltd.py``; see :mod:`stages.tasks.base`);
 ``tasks.<name>`` in params.yaml names the dataset it reads (and the task's own keys, if it has any).
 
 Three task lists (``SECTIONS``), each iterated by its own stages in dvc.yaml: ``tasks`` (the main track: every
 method of ``unlearn.methods``, every explainer of ``explainers``, one explain stage per model),
 ``classification.tasks`` (the same methods and explainers, every model of a task explained in one stage) and
 ``agents.tasks`` (seed 003's multi-agent classifier: its own Original per task and the methods and explainers of
-``agents.methods`` / ``agents.explainers``). The task plugin says which lists apply to it: ``Task.SECTION``,
+``agents.methods`` / ``agents.explainers``). The task class says which lists apply to it: ``SECTION``,
 ``METHODS``, ``EXPLAINERS``.
 """
 from __future__ import annotations
@@ -49,7 +50,7 @@ def section_of(name: str, params: dict) -> str:
 
 
 def task_class(name: str):
-    return registry.find("tasks", name, "Task", f"{SECTION}.{name}", "task")
+    return registry.find("tasks", name, f"{SECTION}.{name}", "task")
 
 
 def repeats(params: dict, name: str) -> int:

@@ -15,8 +15,8 @@ SYSTEMS = {("gru", "finetune"): "MASMU", ("gru", "imu"): "MASIMU", ("lstm", "fin
            ("lstm", "imu"): "MALIMU"}
 
 
-class Task(digits_random.Task):
-    PARAMS = {**digits_random.Task.PARAMS, "rnn": Choice("gru", "lstm")}
+class AgentsGRU(digits_random.DigitsForgetRandom):
+    PARAMS = {**digits_random.DigitsForgetRandom.PARAMS, "rnn": Choice("gru", "lstm")}
     SECTION = "agents.tasks"
     METHODS = "agents.methods"
     EXPLAINERS = "agents.explainers"

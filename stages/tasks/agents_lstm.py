@@ -5,5 +5,5 @@ from __future__ import annotations
 from stages.tasks import agents_gru
 
 
-class Task(agents_gru.Task):
+class AgentsLSTM(agents_gru.AgentsGRU):
     pass

@@ -1,7 +1,8 @@
 """A task: a dataset plus a forget request. The one place that knows targets, forget sets, heads and metrics.
 
-A task plugin is a module ``stages/tasks/<name>.py`` defining ``class Task(base.Task)`` (or a subclass such as
-:class:`RegressionTask`); ``params.yaml`` lists it under ``tasks:`` with the dataset it reads. Several tasks may
+A task plugin is a module ``stages/tasks/<name>.py`` defining one subclass of :class:`Task` under a name of its own,
+usually through :class:`RegressionTask` or :class:`ClassificationTask` (``class LTDCounting(base.RegressionTask)`` in
+``ltd.py``); ``params.yaml`` lists it by the module's name under ``tasks:`` with the dataset it reads. Several tasks may
 read one dataset (e.g. two forget requests on the same digits); they then share its Original model, so
 everything the Original depends on (``original_target``, the head, the loss) is a property of the dataset
 and must agree between them.

@@ -12,7 +12,7 @@ from stages.core.config import Int, ParamError
 from stages.tasks import base
 
 
-class Task(base.ClassificationTask):
+class DigitsForgetClass(base.ClassificationTask):
     PARAMS = {"forget_class": Int(min=0)}
     SECTION = "classification.tasks"   # the classification track: every model of the task explained in one stage
 

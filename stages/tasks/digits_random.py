@@ -15,7 +15,7 @@ from stages.core.seeds import derive_seed
 from stages.tasks import base
 
 
-class Task(base.ClassificationTask):
+class DigitsForgetRandom(base.ClassificationTask):
     PARAMS = {"share": Float(min=0, max=1, min_open=True, max_open=True), "seed": Int(min=0)}
     SECTION = "classification.tasks"   # the classification track: every model of the task explained in one stage
     DRAW = None   # name the forget set's draw is derived from (None: the task's; tasks sharing it forget the same rows)

@@ -16,7 +16,7 @@ from stages.data import ltd as ltd_data
 from stages.tasks import base
 
 
-class Task(base.RegressionTask):
+class LTDCounting(base.RegressionTask):
     # tasks.<name>.forget_class: optional, overrides data.<dataset>.forget_class (a second request on the same data)
     PARAMS = {"forget_class": Choice(*ltd_data.CLASSES, optional=True, default=None)}
     REPORT_COLUMNS = ("MAE", "RMSE", "MAE_y", "MIA", "human_leak", *base.PER_EXAMPLE_COLUMNS, "probe", "h-HC",

@@ -13,9 +13,10 @@ The task entry (``classification.tasks.my_images``) names the dataset and one fo
   and the key; with ``data.<dataset>.on_error: skip`` it is logged and counted in the request instead.
 
 The other key (``null``) is off; exactly one must be given. A second request on the same folder is a second task: a
-module ``stages/tasks/<name>.py`` holding ``from stages.tasks.my_images import Task``, its entry and its per-task
-settings. A task's name differs from its dataset's (``models/<task>`` and ``reports/<task>`` would hold the dataset's
-Original and curves too).
+module ``stages/tasks/<name>.py`` defining a subclass of its own (``from stages.tasks.my_images import MyImages`` and
+``class MyCats(MyImages): pass``: the registry takes the class the module defines, not one it imports), its entry
+and its per-task settings. A task's name differs from its dataset's (``models/<task>`` and ``reports/<task>`` would
+hold the dataset's Original and curves too).
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ class Files(List):
         return None if value is None else super().check(key, value)
 
 
-class Task(base.ClassificationTask):
+class MyImages(base.ClassificationTask):
     PARAMS = {"forget_class": ClassName(optional=True, default=None), "forget_list": Files(optional=True, default=None)}
     SECTION = "classification.tasks"   # the classification track: every model of the task explained in one stage
     # the membership attacks compare at least 10 members (forget rows; retain rows for MIA_efficacy) with 10

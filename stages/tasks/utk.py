@@ -13,7 +13,7 @@ from stages.data import utkface
 from stages.tasks import base
 
 
-class Task(base.RegressionTask):
+class UTKFaceAgeGroup(base.RegressionTask):
     REPORT_COLUMNS = ("MAE", "MAE_forget", "Utility", "Forgetting", "F", "MIA", "MIA_vs_all_test",
                       *base.PER_EXAMPLE_COLUMNS, "probe", "AS", "cost_steps_vs_retrain")
     BAR_COLUMNS = ("MAE", "F", "Forgetting", "MIA")

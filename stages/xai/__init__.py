@@ -1,5 +1,6 @@
-"""Explainers: ``get(name)`` returns the ``Explainer`` class of module ``stages.xai.<name>``; the list is
-``explainers:`` in params.yaml."""
+"""Explainers: ``get(name)`` returns the explainer class of module ``stages.xai.<name>`` (the one class there that
+subclasses :class:`stages.xai.base.Explainer`, e.g. ``SIDU`` of ``sidu``); the list is ``explainers:`` in params.yaml.
+The package also holds libraries that are not explainers (figures, attribution vectors): they define no such class."""
 from __future__ import annotations
 
 from stages.core import config, registry
@@ -14,11 +15,11 @@ def names(params: dict | None = None, section: str = SECTION) -> list[str]:
     out = config.get(params, section)
     if not isinstance(out, list):
         raise config.ParamError(f"{section}: expected a non-empty list of explainer names")
-    return registry.check_names(out, "xai", "Explainer", section, "explainer")
+    return registry.check_names(out, "xai", section, "explainer")
 
 
 def get(name: str):
-    return registry.find("xai", name, "Explainer", SECTION, f"explainer {name!r}")
+    return registry.find("xai", name, SECTION, f"explainer {name!r}")
 
 
 def metric_suffix(params: dict, name: str, section: str = SECTION) -> str:
@@ -32,11 +33,7 @@ def metric_suffix(params: dict, name: str, section: str = SECTION) -> str:
 def available() -> list[str]:
     """Every explainer module of this package (listed in ``explainers:`` or not): its settings ``explain.<name>``
     may stay in params.yaml while it is off, so that turning it on is one word in the list."""
-    import re
-    from pathlib import Path
-
-    return sorted(p.stem for p in Path(__file__).parent.glob("*.py")
-                  if re.search(r"^class Explainer\(base\.Explainer\)", p.read_text(), re.M))
+    return registry.available("xai")
 
 
 def explain_schema(params: dict) -> dict:

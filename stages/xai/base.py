@@ -1,7 +1,8 @@
 """The interface of an explainer (one small module per method, like pytorch-grad-cam's).
 
-An explainer is a module ``stages/xai/<name>.py`` defining ``class Explainer(base.Explainer)``; the explainer
-list is ``explainers:`` in params.yaml and its own settings are ``explain.<name>``. It maps a model, a batch of
+An explainer is a module ``stages/xai/<name>.py`` defining one subclass of :class:`Explainer` under a name of its own
+(``class SIDU(base.Explainer)`` in ``sidu.py``); the explainer list is ``explainers:`` in params.yaml (by the
+module's name) and its own settings are ``explain.<name>``. It maps a model, a batch of
 normalised images (B, C, H, W) and the task to heatmaps (B, H, W) float32 at input resolution, written to
 ``data/xai/<task>/<name>/<model>.npy``.
 

@@ -157,7 +157,7 @@ def grid_weights(model: nn.Module, images: torch.Tensor, grid=(4, 4), n_samples:
     return out
 
 
-class Explainer(base.Explainer):
+class LIME(base.Explainer):
     """LIME (Captum) on a fixed ``grid`` of cells per task; Ridge surrogate. Signed maps: HC/AS use the positive
     part. Regression: the scalar output; classification: the softmax probability of ``target`` (default argmax).
     An ensemble is explained through its forward (mean of the members' outputs), not member by member."""

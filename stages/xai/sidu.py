@@ -198,7 +198,7 @@ def explain_model(model: nn.Module, images: torch.Tensor, layer_name: str, stats
     return heat / len(members)
 
 
-class Explainer(base.Explainer):
+class SIDU(base.Explainer):
     """SIDU on the feature maps of ``layer`` per task (e.g. ``layer4``); ``sigma`` per task in the task's output units.
     Regression: the scalar output; classification: the true class (``target``)."""
     PARAMS = {"layer": Section(), "threshold": Section(), "dedup": Bool(), "sigma": Section()}

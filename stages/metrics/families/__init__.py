@@ -1,7 +1,8 @@
 """Metric families: how a task's evaluation turns one model's predictions into metrics.
 
-A task names its family (``Task.EVALUATION``); ``get(name)`` returns the class ``Family`` of module
-``stages.metrics.families.<name>``. The evaluate stage calls, per model and repeat, ``prepare`` (the repeat's
+A task names its family (``Task.EVALUATION``); ``get(name)`` returns the family class of module
+``stages.metrics.families.<name>``: the one class there that subclasses :class:`Family` (e.g. ``CountingMetrics`` of
+``counting``). The evaluate stage calls, per model and repeat, ``prepare`` (the repeat's
 predictions of every sample population) and then ``metrics``/``attacks`` on all samples (the reported value) and
 on the bootstrap replicates of :mod:`stages.metrics.bootstrap` (the interval). ``attacks`` are the costly metrics
 (a membership attack fits a classifier), computed on fewer replicates (``evaluate.bootstrap_attack``).
@@ -15,6 +16,8 @@ import importlib
 
 import numpy as np
 import pandas as pd
+
+from stages.core import registry
 
 
 class Family:
@@ -66,7 +69,7 @@ def get(name: str) -> type[Family]:
         if e.name != f"stages.metrics.families.{name}":
             raise
         raise ValueError(f"unknown metric family {name!r} (no module stages/metrics/families/{name}.py)") from e
-    return module.Family
+    return registry.plugin_class(module, Family)
 
 
 def pick(preds: pd.DataFrame, split: str, repeat: int = 0, column: str = "pred") -> np.ndarray:

@@ -17,11 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from stages.metrics import forgetting, membership, per_example, regression
-from stages.metrics.families import Family as Base
-from stages.metrics.families import pick
+from stages.metrics.families import Family, pick
 
 
-class Family(Base):
+class AgeForgettingMetrics(Family):
     LEGEND = {
         "MAE": "test mean absolute error (years), all ages; ideal: Retrain's",
         "RMSE": "test root mean squared error (years); ideal: Retrain's",

@@ -22,8 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from stages.core import paths
 from stages.metrics import membership, per_example, regression
-from stages.metrics.families import Family as Base
-from stages.metrics.families import pick
+from stages.metrics.families import Family, pick
 
 
 def cross_entropy(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -59,7 +58,7 @@ def mia_efficacy(retain_losses, test_losses, forget_losses, seed: int = 0) -> fl
     return float(np.mean(clf.predict(f.reshape(-1, 1)) == 0))
 
 
-class Family(Base):
+class ClassificationMetrics(Family):
     LEGEND = {
         "TA": "test accuracy; ideal: Retrain's",
         "RA": "accuracy on the retain set; ideal: Retrain's",

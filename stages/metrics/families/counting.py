@@ -21,11 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from stages.metrics import membership, per_example, regression
-from stages.metrics.families import Family as Base
-from stages.metrics.families import pick
+from stages.metrics.families import Family, pick
 
 
-class Family(Base):
+class CountingMetrics(Family):
     LEGEND = {
         "MAE": "test mean absolute error on y' (count without the forgotten class); ideal: Retrain's",
         "RMSE": "test root mean squared error on y'; ideal: Retrain's",
