@@ -3,7 +3,7 @@ for the whole pipeline or for part of it.
 
     python bench/noop.py                                       # this repository, every stage, 9 runs
     python bench/noop.py --repo /tmp/clone --runs 15
-    python bench/noop.py --drop classification_ agents_        # the LTD and UTKFace part only
+    python bench/noop.py --drop per_task_ agents_             # the LTD and UTKFace part only
 
 `--drop P...` times a hard-linked copy of the repository in which the stages whose names start with one of the
 prefixes are removed from every dvc.yaml and lock file (the repository itself is not touched). Prints one JSON

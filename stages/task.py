@@ -72,9 +72,9 @@ def write_subset(task, n: int, seed: int, log) -> None:
 
 
 def main(argv=None):
-    st = Stage("task", __doc__, argv, root=True, task=dict(required=True, help="a task of tasks: in params.yaml"),
-               skip_original=dict(action="store_true", help="do not copy the Original (the classification track: "
-                                  "stage classification_models copies it with the task's other models)"))
+    st = Stage("task", __doc__, argv, root=True, task=dict(required=True, help="a task of a task list in params.yaml"),
+               skip_original=dict(action="store_true", help="do not copy the Original (the per-task track: "
+                                  "stage per_task_models copies it with the task's other models)"))
     task = tasks.get(st.args.task, st.params, st.root)
     n_images = xai.n_images(st.params, task.name)
     info = describe(task)

@@ -1,5 +1,5 @@
-"""Stage task_models: every model of a task in one process, for the classification track (DVC stage
-classification_models@<task>): the task's copy of its dataset's Original, its Retrain (stage retrain's code) and
+"""Stage task_models: every model of a task in one process, for the per-task track (DVC stage
+per_task_models@<task>): the task's copy of its dataset's Original, its Retrain (stage retrain's code) and
 every method of its list (stage unlearn's code, in list order).
 
     python -m stages.task_models --task digits_random
@@ -8,7 +8,7 @@ Why one stage: a digits model trains in one to three seconds, less than starting
 DVC bookkeeping), so one stage per model spent most of the track's time starting processes. The files are those the
 separate stages write, byte for byte: every model's seeds derive from its own name (tests/test_classification.py
 checks it). The price: a setting of one method (``-S unlearn.methods.confuse.sigma=0.1``) reruns the task's Retrain
-and every method (~30 s on the digits) instead of one; the main track (LTD, UTKFace) keeps one stage per method.
+and every method (~30 s on the digits) instead of one; the per-model track (LTD, UTKFace) keeps one stage per method.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from stages.models import recipes
 
 
 def main(argv=None):
-    st = Stage("task_models", __doc__, argv, task=dict(required=True, help="a task of classification.tasks"))
+    st = Stage("task_models", __doc__, argv, task=dict(required=True, help="a task of tasks.per_task"))
     task = tasks.get(st.args.task, st.params, st.root)
     names = methods.names(st.params, task.METHODS)
     methods.recipes(st.params, tasks.all_names(st.params))

@@ -1,4 +1,4 @@
-"""The classification track: digits export/prepare, the two forget requests, the metrics (completeness,
+"""The per-task track: digits export/prepare, the two forget requests, the metrics (completeness,
 MIA_efficacy, cross-entropy), random labels as another class, and IMU's importance weight I_w."""
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_random_request_forgets_the_share_and_validates_on_every_val_row(project
     t = tasks.get("digits_random", project)
     train, val, test = (t.table(s) for s in ("train", "val", "test"))
     f = t.forget_rows(train)
-    assert f.sum() == round(project["classification"]["tasks"]["digits_random"]["share"] * len(train))
+    assert f.sum() == round(project["tasks"]["per_task"]["digits_random"]["share"] * len(train))
     # a subset of the table gets the same mask (rows keep their index)
     sub = train.iloc[::3]
     assert np.array_equal(t.forget_rows(sub), f[::3])
@@ -90,12 +90,12 @@ def test_random_request_forgets_the_share_and_validates_on_every_val_row(project
 
 def test_class_request_forgets_every_row_of_the_class(project):
     t = tasks.get("digits_class", project)
-    k = project["classification"]["tasks"]["digits_class"]["forget_class"]
+    k = project["tasks"]["per_task"]["digits_class"]["forget_class"]
     assert np.all(t.role("forget").y == k) and not np.any(t.role("retain").y == k)
     assert np.all(t.role("heldout_like_forget").y == k) and not np.any(t.role("val").y == k)
-    bad = {**project, "classification": {"tasks": {**project["classification"]["tasks"],
-                                                   "digits_class": {"dataset": "digits", "forget_class": 10}}}}
-    with pytest.raises(ParamError, match=r"classification\.tasks\.digits_class\.forget_class = 10"):
+    bad = {**project, "tasks": {**project["tasks"], "per_task": {**project["tasks"]["per_task"],
+                                                             "digits_class": {"dataset": "digits", "forget_class": 10}}}}
+    with pytest.raises(ParamError, match=r"tasks\.per_task\.digits_class\.forget_class = 10"):
         tasks.get("digits_class", bad).forget_rows(t.table("train"))
 
 
@@ -328,9 +328,9 @@ def test_attribution_settings_are_validated(project):
 
 
 def test_task_models_writes_what_the_separate_stages_write(tmp_path, monkeypatch):
-    """Stage classification_models (python -m stages.task_models): the Original's copy, Retrain and every method of
+    """Stage per_task_models (python -m stages.task_models): the Original's copy, Retrain and every method of
     the task in one process write the same bytes as stage task (its copy), stage retrain and one unlearn stage per
-    method; the classification track's task stage (--skip-original) leaves models/<task>/ to it."""
+    method; the per-task track's task stage (--skip-original) leaves models/<task>/ to it."""
     import shutil
     from pathlib import Path
 

@@ -68,15 +68,15 @@ def rerun_set(repo, key: str, value=None) -> tuple[set[str], set[str]]:
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 # the tracks that run every method: their stage-name prefix and their tasks
-TRACKS = {"": list(PARAMS["tasks"]), "classification_": list(PARAMS["classification"]["tasks"])}
-# per-task stages that read every model or method (the classification track trains and explains every model of a
-# task in one stage each: classification_models, classification_explain)
-AGGREGATES = ("report@", "explain_report@", "evaluate@", "classification_explain@", "classification_models@")
+TRACKS = {"": list(PARAMS["tasks"]["per_model"]), "per_task_": list(PARAMS["tasks"]["per_task"])}
+# per-task stages that read every model or method (the per-task track trains and explains every model of a
+# task in one stage each: per_task_models, per_task_explain)
+AGGREGATES = ("report@", "explain_report@", "evaluate@", "per_task_explain@", "per_task_models@")
 
 
 def base(name: str) -> str:
-    """The stage name without its track prefix (classification_unlearn@... -> unlearn@...)."""
-    return name.removeprefix("classification_")
+    """The stage name without its track prefix (per_task_unlearn@... -> unlearn@...)."""
+    return name.removeprefix("per_task_")
 
 
 def aggregate(name: str) -> bool:
@@ -84,8 +84,8 @@ def aggregate(name: str) -> bool:
 
 
 def unlearn_stages(method: str) -> set[str]:
-    """The stages that run ``method``: one per main task, and each classification task's models stage."""
-    return {f"unlearn@{t}-{method}" for t in TRACKS[""]} | {f"classification_models@{t}" for t in TRACKS["classification_"]}
+    """The stages that run ``method``: one per task of tasks.per_model, and each tasks.per_task task's models stage."""
+    return {f"unlearn@{t}-{method}" for t in TRACKS[""]} | {f"per_task_models@{t}" for t in TRACKS["per_task_"]}
 
 
 def test_sigma_reruns_only_the_confuse_chain(repo):
@@ -93,8 +93,8 @@ def test_sigma_reruns_only_the_confuse_chain(repo):
     assert direct == unlearn_stages("confuse")
     assert all("confuse" in s or aggregate(s) for s in affected), affected
     assert {"explain@ltd-confuse-sidu", "evaluate@utk", "report@ltd", "explain_report@utk-sidu",
-            "classification_models@digits_class", "classification_explain@digits_class-sidu",
-            "classification_report@digits_random"} <= affected
+            "per_task_models@digits_class", "per_task_explain@digits_class-sidu",
+            "per_task_report@digits_random"} <= affected
     assert not any(base(s).startswith(("train@", "task@", "retrain@", "prepare", "synth")) or "finetune" in s
                    for s in affected)
 
@@ -143,7 +143,7 @@ def test_task_recipe_changes_stay_in_their_task(repo):
     assert direct == {f"unlearn@utk-{m}" for m in names}
     assert not any("ltd" in s for s in affected)
     direct, affected = rerun_set(repo, "unlearn.digits_class.lr")
-    assert direct == {"classification_models@digits_class"}
+    assert direct == {"per_task_models@digits_class"}
     assert not any("digits_random" in s or "ltd" in s for s in affected)
 
 
@@ -154,8 +154,8 @@ def test_data_root_and_training_params(repo):
     assert direct == {"train@utk", "task@utk", "retrain@utk"}
     assert "unlearn@utk-confuse" in affected and not any("ltd" in s for s in affected)
     direct, affected = rerun_set(repo, "train.digits.epochs")  # one Original shared by both digits tasks
-    assert direct == {"train@digits", *(f"classification_{s}@{t}" for s in ("task", "models")
-                                        for t in TRACKS["classification_"])}
+    assert direct == {"train@digits", *(f"per_task_{s}@{t}" for s in ("task", "models")
+                                        for t in TRACKS["per_task_"])}
 
 
 def test_attribution_settings_rerun_the_attributions_and_their_tasks_methods_only(repo):
@@ -227,7 +227,7 @@ def test_report_and_metric_code_never_reruns_training(repo, path):
     users = code_dependents(repo, path)
     assert users, path
     assert not any(base(s).startswith(("train@", "task@", "retrain@", "prepare", "synth")) for s in users), users
-    if "methods" not in path:  # (the classification track's models stage runs the methods with its Retrain)
+    if "methods" not in path:  # (the per-task track's models stage runs the methods with its Retrain)
         assert not any(base(s).startswith(("unlearn@", "models@")) for s in users), users
 
 

@@ -26,8 +26,8 @@ from tests.tiny import make_project
 from tests.tolerance import rel_tol, sum_tol
 
 PARAMS = config.read_params(ROOT / "params.yaml")
-TASKS = tasks.names(PARAMS) + tasks.names(PARAMS, "classification.tasks")  # the tracks running every method
-ALL_TASKS = tasks.all_names(PARAMS)   # the main list, the classification track's and the multi-agent track's
+TASKS = tasks.names(PARAMS) + tasks.names(PARAMS, "tasks.per_task")  # the tracks running every method
+ALL_TASKS = tasks.all_names(PARAMS)   # the per-model track's, the per-task track's and the multi-agent track's
 
 
 # ---------------------------------------------------------------------------------------------- registries
@@ -154,19 +154,19 @@ def test_task_lists_are_disjoint_and_picked_lists_checked():
     with pytest.raises(config.ParamError, match=r"agents\.methods: 'imu' is not a method of unlearn\.methods"):
         methods.names(p, "agents.methods")
     p = copy.deepcopy(PARAMS)   # an agents task listed under tasks: is refused by name
-    p["tasks"]["agents_gru"] = p["agents"]["tasks"].pop("agents_gru")
-    with pytest.raises(config.ParamError, match=r"tasks\.agents_gru: this task belongs in agents\.tasks"):
+    p["tasks"]["per_model"]["agents_gru"] = p["agents"]["tasks"].pop("agents_gru")
+    with pytest.raises(config.ParamError, match=r"tasks\.per_model\.agents_gru: this task belongs in agents\.tasks"):
         tasks.get("agents_gru", p)
 
 
 def test_unknown_plugins_are_named():
     with pytest.raises(config.ParamError, match=r"unlearn\.methods\.nope: unknown unlearning method"):
         methods.get("nope")
-    with pytest.raises(config.ParamError, match=r"tasks\.nope: unknown task"):
+    with pytest.raises(config.ParamError, match=r"^nope: unknown task \(no module stages/tasks/nope\.py\)"):
         tasks.task_class("nope")
     with pytest.raises(config.ParamError, match="unknown explainer 'nope'"):
         xai.get("nope")
-    with pytest.raises(config.ParamError, match=r"tasks\.nope: not in the task list"):
+    with pytest.raises(config.ParamError, match=r"task 'nope': not in a task list \(tasks\.per_model, tasks\.per_task, agents\.tasks; known: ltd, "):
         tasks.get("nope", PARAMS)
 
 
@@ -384,7 +384,7 @@ def test_two_tasks_share_a_dataset_and_its_original(project, monkeypatch):
     module = types.ModuleType("stages.tasks.ltd_vehicle")
     module.LTDVehicle = type("LTDVehicle", (ltd.LTDCounting,), {"__module__": module.__name__})  # a class of its own
     monkeypatch.setitem(sys.modules, "stages.tasks.ltd_vehicle", module)
-    _set_params(config.PARAMS_FILE, lambda p: (p["tasks"].update(ltd_vehicle={"dataset": "ltd", "forget_class": "vehicle"}),
+    _set_params(config.PARAMS_FILE, lambda p: (p["tasks"]["per_model"].update(ltd_vehicle={"dataset": "ltd", "forget_class": "vehicle"}),
                                                p["explain"]["n_images"].update(ltd_vehicle=4)))
     train.main(["--dataset", "ltd"])
     for name in ("ltd", "ltd_vehicle"):

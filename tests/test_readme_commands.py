@@ -287,7 +287,7 @@ def test_the_docs_show_commands():
         for start, text in shell_blocks(path):
             assert split_commands(text), f"{path.name}:{start}: a shell block without a command"
     cmds = [c for _, c in COMMANDS]
-    assert {"dvc repro", "pytest", "dvc repro classification_report@digits_class"} <= set(cmds)
+    assert {"dvc repro", "pytest", "dvc repro per_task_report@digits_class"} <= set(cmds)
     assert split_commands("A=1 dvc repro x \\\n  y 2>&1 | tee log  # note\ncd a && pytest") == [
         "A=1 dvc repro x y", "tee log", "cd a", "pytest"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from stages import tasks
 from stages.core import config
 from stages.metrics.published import (LTD_TABLE1, UTK_THESIS_TABLE3, UTK_THESIS_TABLE5_MAE, UTK_THESIS_TABLE8,
                                       UTK_THESIS_TABLES_4_6_7, UTK_THESIS_TABLES_4_7_ORIGINAL)
@@ -74,6 +75,18 @@ SWEEPS: dict[str, Sweep] = {
 }
 
 
+def _task_names(params: dict) -> set[str]:
+    """The tasks of every task list present in ``params`` (none where a list is missing or malformed)."""
+    out: set[str] = set()
+    for section in tasks.SECTIONS:
+        try:
+            entries = config.get(params, section)
+        except config.ParamError:
+            continue
+        out |= set(entries) if isinstance(entries, dict) else set()
+    return out
+
+
 def key_state(key: str, params: dict) -> str:
     """'set' (params.yaml holds it), 'optional' (absent, but a key the stages accept: a method's own
     ``epochs.<task>``) or 'missing'."""
@@ -84,7 +97,7 @@ def key_state(key: str, params: dict) -> str:
         parts = key.split(".")
         ok = (len(parts) == 5 and parts[:2] == ["unlearn", "methods"] and parts[3] == "epochs"
               and isinstance(params.get("unlearn", {}).get("methods", {}).get(parts[2]), dict)
-              and parts[4] in params.get("tasks", {}))
+              and parts[4] in _task_names(params))
         return "optional" if ok else "missing"
 
 

@@ -2,31 +2,36 @@
 
 Each task is a module ``stages/tasks/<name>.py`` defining one subclass of :class:`stages.tasks.base.Task` under a
 name of its own (``class LTDCounting(base.RegressionTask)`` in ``ltd.py``; see :mod:`stages.tasks.base`);
-``tasks.<name>`` in params.yaml names the dataset it reads (and the task's own keys, if it has any).
+its entry in a task list of params.yaml names the dataset it reads (and the task's own keys, if it has any).
 
-Three task lists (``SECTIONS``), each iterated by its own stages in dvc.yaml: ``tasks`` (the main track: every
-method of ``unlearn.methods``, every explainer of ``explainers``, one explain stage per model),
-``classification.tasks`` (the same methods and explainers, every model of a task explained in one stage) and
-``agents.tasks`` (seed 003's multi-agent classifier: its own Original per task and the methods and explainers of
-``agents.methods`` / ``agents.explainers``). The task class says which lists apply to it: ``SECTION``,
-``METHODS``, ``EXPLAINERS``.
+Three task lists (``SECTIONS``), each iterated by its own stages in dvc.yaml, named by how the pipeline stages a
+task's models: ``tasks.per_model`` (every method of ``unlearn.methods``, every explainer of ``explainers``, one
+stage per model and per explanation), ``tasks.per_task`` (the same methods and explainers, every model of a task
+made in one stage and explained in one) and ``agents.tasks`` (seed 003's multi-agent classifier: its own Original
+per task, trained with ``agents.train``, and the methods and explainers of ``agents.methods`` /
+``agents.explainers``). The task class says which lists apply to it: ``SECTION``, ``METHODS``, ``EXPLAINERS``.
 """
 from __future__ import annotations
 
 from stages.core import config, registry
 from stages.core.config import Int, Str
 
-SECTION = "tasks"
-SECTIONS = (SECTION, "classification.tasks", "agents.tasks")
+SECTION = "tasks.per_model"
+SECTIONS = (SECTION, "tasks.per_task", "agents.tasks")
+LISTS = ("per_model", "per_task")   # the keys of params.yaml's tasks: section, each a task list
 
 
 def names(params: dict | None = None, section: str = SECTION) -> list[str]:
-    """The tasks of one list (default: the main pipeline's ``tasks:``)."""
+    """The tasks of one list (default: ``tasks.per_model``)."""
     params = config.read_params() if params is None else params
-    if section == "classification.tasks":  # the track's section holds its task list only
-        extra = sorted(set(config.get(params, "classification")) - {"tasks"})
+    if section.startswith("tasks."):  # the tasks: section holds its task lists only
+        lists = config.get(params, "tasks")
+        if not isinstance(lists, dict):
+            raise config.ParamError(f"tasks = {lists!r}: expected a mapping of task lists ({', '.join(LISTS)})")
+        extra = sorted(set(lists) - set(LISTS))
         if extra:
-            raise config.ParamError(f"classification.{extra[0]}: unknown key (the section holds its task list, tasks)")
+            raise config.ParamError(f"tasks.{extra[0]}: unknown key (the section holds its task lists: "
+                                    f"{', '.join(LISTS)})")
     return registry.mapping_names(params, section, "task name -> {dataset: ...}")
 
 
@@ -46,11 +51,12 @@ def section_of(name: str, params: dict) -> str:
     for section in SECTIONS:
         if name in names(params, section):
             return section
-    raise config.ParamError(f"{SECTION}.{name}: not in the task list (known: {', '.join(all_names(params))})")
+    raise config.ParamError(f"task {name!r}: not in a task list ({', '.join(SECTIONS)}; known: "
+                            f"{', '.join(all_names(params))})")
 
 
 def task_class(name: str):
-    return registry.find("tasks", name, f"{SECTION}.{name}", "task")
+    return registry.find("tasks", name, name, "task")
 
 
 def repeats(params: dict, name: str) -> int:
@@ -85,7 +91,7 @@ def repeats(params: dict, name: str) -> int:
 
 
 def get(name: str, params: dict | None = None, root="."):
-    """The task ``name`` with its validated ``tasks.<name>`` settings (and its ``repeats``)."""
+    """The task ``name`` with its validated settings (its task-list entry) (and its ``repeats``)."""
     params = config.read_params() if params is None else params
     section = section_of(name, params)
     cls = task_class(name)

@@ -14,7 +14,7 @@ from stages.tasks import base
 
 class DigitsForgetClass(base.ClassificationTask):
     PARAMS = {"forget_class": Int(min=0)}
-    SECTION = "classification.tasks"   # the classification track: every model of the task explained in one stage
+    SECTION = "tasks.per_task"   # every model of the task made in one stage and explained in one
 
     @property
     def forget_class(self) -> int:

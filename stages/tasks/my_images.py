@@ -1,7 +1,7 @@
 """Your own images: classify a folder of class subfolders (``image_folders.<dataset>``), then forget a class or a list
 of files.
 
-The task entry (``classification.tasks.my_images``) names the dataset and one forget request:
+The task entry (``tasks.per_task.my_images``) names the dataset and one forget request:
 
 - ``forget_class``: a class (its subfolder's name). Every training image of it is forgotten and Retrain never sees the
   class, as for ``digits_class``; the held-out images of the same kind (the membership attack's non-members) are the
@@ -55,7 +55,7 @@ class Files(List):
 
 class MyImages(base.ClassificationTask):
     PARAMS = {"forget_class": ClassName(optional=True, default=None), "forget_list": Files(optional=True, default=None)}
-    SECTION = "classification.tasks"   # the classification track: every model of the task explained in one stage
+    SECTION = "tasks.per_task"   # every model of the task made in one stage and explained in one
     # the membership attacks compare at least 10 members (forget rows; retain rows for MIA_efficacy) with 10
     # non-members (held-out rows of the forget kind; test rows): stages.metrics.membership.MIN_PER_CLASS. A smaller
     # request stops stage task naming the role instead of stage evaluate after every model is trained
