@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from stages import methods, tasks
-from stages.core import config, paths
+from stages.core import config, paths, threads
 from stages.core.device import pick_device
 from stages.methods.base import Context
 from stages.metrics import verdict
@@ -83,7 +83,8 @@ def main():
     params = config.read_params()
     task = tasks.get(a.task, params)
     device = pick_device(config.load_global(params)["device"])
-    run.set_threads()
+    threads.apply()  # a stage's share of the cores, as Stage applies it
+    threads.deterministic_torch()
     originals, _ = resnet.load_checkpoint(paths.model(task.name, "original"), device, repeats=task.repeats)
     original = originals[a.repeat].requires_grad_(False)
     roles: dict = {}

@@ -35,7 +35,8 @@ def child(steps: int) -> None:
 
     from stages.core import threads
 
-    n, why = threads.set_torch_threads()
+    n, why = threads.apply()
+    threads.deterministic_torch()
     torch.manual_seed(0)
     net = torch.nn.Sequential(
         torch.nn.Conv2d(3, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from stages import tasks
-from stages.core import paths
+from stages.core import paths, threads
 from stages.core.io import write_json, write_npy
 from stages.core.seeds import derive_seed
 from stages.core.stage import Stage
-from stages.models import resnet, run
+from stages.models import resnet
 from stages.xai import attribution_vectors
 
 
@@ -26,7 +26,7 @@ def main(argv=None):
     st = Stage("attributions", __doc__, argv, task=dict(required=True, help="a task of any task list"))
     task = tasks.get(st.args.task, st.params, st.root)
     cfg = attribution_vectors.settings(st.params, task.name)
-    run.set_threads()
+    threads.deterministic_torch()
     device = st.device()
     originals, _ = resnet.load_checkpoint(task.original_path(".pt"), device, repeats=task.repeats)
     images = task.split("train").images

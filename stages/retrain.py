@@ -9,7 +9,7 @@ retain target (LTD: y' on every frame; UTKFace: the faces outside the forget gro
 from __future__ import annotations
 
 from stages import tasks
-from stages.core import paths
+from stages.core import paths, threads
 from stages.core.seeds import seed_everything
 from stages.models import distributed, outputs, recipes, run
 from stages.core.stage import Stage
@@ -19,7 +19,7 @@ def main(argv=None):
     st = Stage("retrain", __doc__, argv, task=dict(required=True, help="a task of tasks: in params.yaml"))
     task = tasks.get(st.args.task, st.params, st.root)
     cfg = recipes.load_recipe(st.params, task.recipe_key)
-    run.set_threads()
+    threads.deterministic_torch()
     device = distributed.init_distributed(cfg["gpus"], "stages.retrain") or st.device()
     seeds = run.repeat_seeds(st.glob["seed"], task.repeats, task.name, "retrain")
     seed_everything(seeds[0])

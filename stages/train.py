@@ -14,7 +14,7 @@ With ``train.gpus > 1`` the stage re-launches itself under torchrun (Distributed
 from __future__ import annotations
 
 from stages import tasks
-from stages.core import paths
+from stages.core import paths, threads
 from stages.core.seeds import seed_everything
 from stages.models import distributed, outputs, recipes, run
 from stages.core.stage import Stage
@@ -33,7 +33,7 @@ def main(argv=None):
         task = tasks.for_dataset(st.args.dataset, st.params)
     owner, model_path = task.original_owner, task.original_path()
     cfg = recipes.load_recipe(st.params, task.recipe_key)
-    run.set_threads()
+    threads.deterministic_torch()
     device = distributed.init_distributed(cfg["gpus"], "stages.train") or st.device()
     seeds = run.repeat_seeds(st.glob["seed"], task.repeats, owner, "original")
     seed_everything(seeds[0])

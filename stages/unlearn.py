@@ -15,7 +15,7 @@ import copy
 import torch
 
 from stages import methods, tasks
-from stages.core import config, paths
+from stages.core import config, paths, threads
 from stages.core.seeds import seed_everything
 from stages.methods.base import Context
 from stages.models import outputs, recipes, resnet, run
@@ -34,7 +34,7 @@ def main(argv=None):
     shared = {k: v for k, v in recipes.load_recipe(st.params, task.recipe_key).items() if k in recipes.SHARED}
     recipe_cfg = unlearn[task.name]
     recipe = Recipe.from_params(recipe_cfg, **shared, patience=0, **({"epochs": epochs} if epochs else {}))
-    run.set_threads()
+    threads.deterministic_torch()
     device = st.device()
     originals, ckpt = resnet.load_checkpoint(paths.model(task.name, "original"), device, repeats=task.repeats)
     seeds = run.repeat_seeds(st.glob["seed"], task.repeats, task.name, name)

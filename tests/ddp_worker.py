@@ -20,7 +20,8 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages.models import distributed, resnet, run  # noqa: E402
+from stages.core import threads  # noqa: E402
+from stages.models import distributed, resnet  # noqa: E402
 from stages.models.fitting import Recipe, fit  # noqa: E402
 from tests.test_train import blobs  # noqa: E402  (the same data as the single-process tests)
 
@@ -60,7 +61,8 @@ def train(batch_size: int, device=torch.device("cpu"), n_train: int | None = Non
 
 
 def main(out: Path):
-    run.set_threads()
+    threads.apply()  # a stage's share of the cores, as Stage applies it
+    threads.deterministic_torch()
     device = distributed.init_distributed(WORLD, "tests.ddp_worker")
     rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
     (out / f"rank{rank}.json").write_text(json.dumps({"rank": rank, "world": world, "device": str(device),

@@ -160,7 +160,9 @@ def test_every_method_is_deterministic_from_its_seed():
            "msteps": 1, "gamma": 0.99, "T": 4.0, "forget_batch": 8, "ratio": 0.5}
     for name in methods.names(config.read_params(ROOT / "params.yaml")):
         M = methods.get(name)
-        if "__init__" in M.__dict__:  # needs the task's data and Original (IMU): tests/test_classification.py
+        # skipped: a method whose __init__ reads the task's data and Original (IMU: tests/test_classification.py), and
+        # SalUn, whose post-step keeps the saliency mask its own fit draws (tests/test_field_methods.py)
+        if "__init__" in M.__dict__ or name == "salun":
             continue
         make = lambda seed: _finetune(M({k: cfg[k] for k in (*M.PARAMS, *M.SHARED)}, fake_ctx("t", (0.0, 10.0))),
                                       seed=seed)

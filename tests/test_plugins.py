@@ -83,6 +83,11 @@ def test_each_plugin_module_defines_one_class_of_its_own():
     assert [c.__name__ for c in (methods.get("ga"), xai.get("sidu"), tasks.task_class("ltd"))] == \
         ["GradientAscent", "SIDU", "LTDCounting"]
     assert issubclass(families.get("counting"), Family)
+    # a shared class of the base module between Method and the plugins is none of them: each module's own class counts
+    from stages.methods import random_labels, salun
+
+    assert methods.get("random_labels") is random_labels.RandomLabels and methods.get("salun") is salun.SalUn
+    assert issubclass(salun.SalUn, mbase.RandomTargets) and issubclass(random_labels.RandomLabels, mbase.RandomTargets)
     # agents_lstm builds on agents_gru's class, which it imports: only the class it defines counts
     assert tasks.task_class("agents_lstm") is agents_lstm.AgentsLSTM
     assert issubclass(agents_lstm.AgentsLSTM, agents_gru.AgentsGRU)
@@ -117,9 +122,10 @@ def test_the_registry_reads_plugin_files_without_importing_them(tmp_path, monkey
     (pkg / "plain.py").write_text("from stages.methods import base\n\n\nclass Plain(base.Method):\n    pass\n")
     (pkg / "derived.py").write_text("from stages.methods.plain import Plain as P\n\n\nclass Derived(P):\n    pass\n")
     (pkg / "library.py").write_text("from stages.methods import base\n\n\nclass Tool:\n    pass\n")
+    (pkg / "helped.py").write_text("from stages.methods import base\n\n\nclass Helped(base.Helper):\n    pass\n")
     monkeypatch.setattr(registry, "PACKAGES", tmp_path)
     found = registry.available("methods")
-    assert {"plain", "derived"} <= set(found) and not {"base", "library"} & set(found)
+    assert {"plain", "derived", "helped"} <= set(found) and not {"base", "library"} & set(found)
     (pkg / "two.py").write_text("from stages.methods.base import Method\n\n\nclass A(Method):\n    pass\n\n\n"
                                 "class B(Method):\n    pass\n")
     with pytest.raises(config.ParamError, match=r"stages/methods/two\.py defines 2 classes \(A, B\)"):

@@ -85,14 +85,17 @@ def test_workers(machine, n, jobs, cap, expected):
     assert threads.workers(cap) == expected
 
 
-def test_set_torch_threads(machine, caplog):
-    machine(16, "4")
+def test_deterministic_torch_keeps_the_threads_in_force(machine, caplog):
+    """The training stages' switch to deterministic math reports the thread count the stage runs with and never
+    applies the budget a second time (Stage has applied it)."""
+    machine(16, "4")  # a budget of 4, which must not be applied again
     before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     try:
+        torch.set_num_threads(3)
         with caplog.at_level("INFO", logger="stages.core.threads"):
-            assert threads.set_torch_threads() == (4, "16 cores // UNLEARN_JOBS=4")
-        assert torch.get_num_threads() == 4 and torch.are_deterministic_algorithms_enabled()
-        assert "threads: 4 (16 cores // UNLEARN_JOBS=4)" in caplog.text
+            assert threads.deterministic_torch() == 3
+        assert torch.get_num_threads() == 3 and torch.are_deterministic_algorithms_enabled()
+        assert "torch: deterministic algorithms, 3 threads" in caplog.text and "threads: 4" not in caplog.text
     finally:
         torch.set_num_threads(before[0])
         torch.use_deterministic_algorithms(before[1])
@@ -119,7 +122,8 @@ def test_every_pool_keeps_to_the_budget(machine):
 
 
 def test_a_stage_applies_the_budget(machine, tmp_path, monkeypatch):
-    """Every stage, not only the training ones, keeps to its share: :class:`Stage` applies it."""
+    """Every stage, not only the training ones, keeps to its share: :class:`Stage` applies it, and the training
+    stages' deterministic switch then runs torch at that share."""
     import shutil
 
     from stages.core.stage import Stage
@@ -128,21 +132,12 @@ def test_a_stage_applies_the_budget(machine, tmp_path, monkeypatch):
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     monkeypatch.chdir(tmp_path)
     machine(2, "2")
-    before = torch.get_num_threads()
-    try:
-        Stage("report", None, [])
-        assert torch.get_num_threads() == 1
-    finally:
-        torch.set_num_threads(before)
-
-
-def test_run_set_threads_uses_the_rule(machine):
-    from stages.models import run
-
-    machine(16, None, "3")
     before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     try:
-        assert run.set_threads() == 3 and torch.get_num_threads() == 3
+        torch.set_num_threads(2)
+        Stage("report", None, [])
+        assert torch.get_num_threads() == 1
+        assert threads.deterministic_torch() == 1
     finally:
         torch.set_num_threads(before[0])
         torch.use_deterministic_algorithms(before[1])

@@ -91,10 +91,14 @@ def apply(log: logging.Logger | None = None) -> tuple[int, str]:
     return n, why
 
 
-def set_torch_threads(log: logging.Logger | None = None) -> tuple[int, str]:
-    """:func:`apply` with torch imported, and torch's CPU math made deterministic; return (threads, why)."""
+def deterministic_torch(log: logging.Logger | None = None) -> int:
+    """Make torch's math deterministic (a warning where an operation has no deterministic version) for the training
+    stages, leaving the thread pools as they are: every stage has applied the budget at its start
+    (:class:`stages.core.stage.Stage` calls :func:`apply`), and a script outside a stage calls :func:`apply` first.
+    Log and return the threads torch runs with."""
     import torch
 
-    got = apply(log)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    return got
+    n = torch.get_num_threads()
+    (log or logging.getLogger(__name__)).info("torch: deterministic algorithms, %d threads", n)
+    return n

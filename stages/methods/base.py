@@ -40,7 +40,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from stages.core.config import Int, List, ParamError, Spec
+from stages.core.config import Int, List, ParamError, Section, Spec
 from stages.data.arrays import normalize
 from stages.models import run
 from stages.models.augment import has_augment
@@ -207,6 +207,32 @@ def offset_range(cfg: dict, method: str, task: str) -> tuple[int, int]:
     if lo > hi:
         raise ParamError(f"{key} = {[lo, hi]}: lo must not exceed hi")
     return lo, hi
+
+
+class RandomTargets(Method):
+    """Base of the methods that train on every row (``data: full``) with each forget row's target replaced, fresh
+    every batch, by the task's ``shift_target`` of it and a :func:`random_offsets` offset in ``[lo, hi]``
+    (``offset.<task>`` of the method's settings, :func:`offset_range`); retain rows keep their target. The settings
+    are read under the method's plugin name, the name of the module defining the class."""
+    PARAMS = {"offset": Section()}   # {task: [lo, hi]}
+    data = "full"
+
+    @classmethod
+    def plugin_name(cls) -> str:
+        """The method's name in params.yaml: its module's (``salun`` for ``stages.methods.salun.SalUn``)."""
+        return cls.__module__.rsplit(".", 1)[-1]
+
+    @classmethod
+    def check_task(cls, cfg, task):
+        offset_range(cfg, cls.plugin_name(), task)
+
+    def __init__(self, cfg: dict, ctx: Context):
+        super().__init__(cfg, ctx)
+        self.lo, self.hi = offset_range(cfg, self.plugin_name(), ctx.task.name)
+
+    def target(self, y, forget, gen):
+        noisy = self.ctx.task.shift_target(y, random_offsets(len(y), self.lo, self.hi, gen))
+        return torch.where(forget, noisy, y)
 
 
 class PerTask(Spec):

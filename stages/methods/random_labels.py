@@ -6,26 +6,9 @@ clipped to the target range for regression, modulo the class count for classific
 LTD adaptation (documented): the forget set is the frames that contain the forget class; their target is
 y' (the retain target) plus the same kind of fresh random offset (in objects), clipped to [0, max count].
 Retain rows always keep their label."""
-import torch
-
-from stages.core.config import Section
 from stages.methods import base
 from stages.methods.base import random_offsets  # noqa: F401  (re-exported: random_labels.random_offsets)
 
 
-class RandomLabels(base.Method):
-    PARAMS = {"offset": Section()}   # {task: [lo, hi]}
-    data = "full"
-
-    @classmethod
-    def check_task(cls, cfg, task):
-        base.offset_range(cfg, "random_labels", task)
-
-    def __init__(self, cfg, ctx):
-        super().__init__(cfg, ctx)
-        self.lo, self.hi = base.offset_range(cfg, "random_labels", ctx.task.name)
-
-    def target(self, y, forget, gen):
-        off = random_offsets(len(y), self.lo, self.hi, gen)
-        noisy = self.ctx.task.shift_target(y, off)
-        return torch.where(forget, noisy, y)
+class RandomLabels(base.RandomTargets):
+    """Random labels: :class:`stages.methods.base.RandomTargets` unchanged (``unlearn.methods.random_labels``)."""

@@ -18,7 +18,7 @@ range, where the paper draws a random class. L is the task's loss (cross-entropy
 Cost: the forget rows once (the saliency pass) and every training row per epoch."""
 import torch
 
-from stages.core.config import Float, Section
+from stages.core.config import Float
 from stages.methods import base
 
 
@@ -35,17 +35,8 @@ def saliency_mask(grads: list[torch.Tensor], ratio: float) -> list[torch.Tensor]
     return out
 
 
-class SalUn(base.Method):
-    PARAMS = {"ratio": Float(min=0, max=1, min_open=True), "offset": Section()}   # offset: {task: [lo, hi]}
-    data = "full"
-
-    @classmethod
-    def check_task(cls, cfg, task):
-        base.offset_range(cfg, "salun", task)
-
-    def __init__(self, cfg, ctx):
-        super().__init__(cfg, ctx)
-        self.lo, self.hi = base.offset_range(cfg, "salun", ctx.task.name)
+class SalUn(base.RandomTargets):
+    PARAMS = {"ratio": Float(min=0, max=1, min_open=True), **base.RandomTargets.PARAMS}   # offset: {task: [lo, hi]}
 
     def saliency(self, model) -> list[torch.Tensor]:
         """|sum over the forget batches of the gradient of -L| per parameter, at the current weights."""
@@ -71,10 +62,6 @@ class SalUn(base.Method):
             kept = sum(int(m.sum()) for m in self.mask)
             log.info("SalUn: %d of %d weights free to move", kept, sum(m.numel() for m in self.mask))
         return super().fit(model, seed, log, recipe)
-
-    def target(self, y, forget, gen):
-        noisy = self.ctx.task.shift_target(y, base.random_offsets(len(y), self.lo, self.hi, gen))
-        return torch.where(forget, noisy, y)
 
     def post_step_for(self, model, lr):
         params = [p for p in model.parameters() if p.requires_grad]

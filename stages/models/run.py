@@ -12,7 +12,6 @@ from __future__ import annotations
 import torch
 
 from stages import models
-from stages.core import threads
 from stages.core.seeds import derive_seed
 from stages.models import resnet
 from stages.models.fitting import Recipe, fit
@@ -48,11 +47,6 @@ def train_from_scratch(task, data, cfg: dict, device, seeds: list[int], log=None
 def member_seed(seed: int, k: int) -> int:
     """Seed of ensemble member ``k`` (derived by name, so member 0 of two recipes never collide by offset)."""
     return derive_seed(seed, "member", k)
-
-
-def set_threads(log=None) -> int:
-    """Deterministic CPU math with this stage's share of the cores (:mod:`stages.core.threads`); returns the count."""
-    return threads.set_torch_threads(log)[0]
 
 
 def fit_task(task, model: torch.nn.Module, data, recipe: Recipe, device, seed: int, log=None, **hooks) -> dict:

@@ -24,7 +24,29 @@ class Family:
     LEGEND: dict[str, str] = {}   # metric -> what it measures and its ideal (shown under table.md)
 
     def __init__(self, task, cfg: dict):
+        """The rows every family reads: ``member_rows`` (the training rows :meth:`member_mask` picks), ``y_member``
+        (their targets as the Original learned them) and ``y_test`` (the test split's); then the family's own rows
+        (:meth:`set_up`)."""
         self.task, self.cfg = task, cfg
+        train, test = task.table("train"), task.table("test")
+        self.member_rows = np.flatnonzero(self.member_mask(train))
+        self.y_member = task.original_target(train)[self.member_rows]
+        self.y_test = task.original_target(test)
+        self.set_up(train, test)
+
+    def member_mask(self, train: pd.DataFrame) -> np.ndarray:
+        """Bool per row of the training table: the row is a member of the membership attacks, a forget row that is
+        not a copy of another (:meth:`copies`), so that each sample the model trained on counts once."""
+        forget, copies = self.task.forget_rows(train), self.copies(train)
+        return forget if copies is None else forget & ~copies
+
+    def copies(self, train: pd.DataFrame) -> np.ndarray | None:
+        """Bool per row of the training table: the row repeats a sample of another row (an augmented or up-sampled
+        copy); None: no row does (default)."""
+        return None
+
+    def set_up(self, train: pd.DataFrame, test: pd.DataFrame) -> None:
+        """Read the rows and targets of the family's own populations from the split tables (default: none)."""
 
     def populations(self) -> dict[str, int]:
         """Sample populations the metrics are computed on (name -> number of samples), bootstrapped apart."""

@@ -32,18 +32,12 @@ class AgeForgettingMetrics(Family):
         "MIA_vs_all_test": "attack forget faces vs the whole test split (naive: also detects the group's error level); ideal: Retrain's",
         **per_example.LEGEND,
     }
-    HIST_LABELS = ("members: forget set (real faces)", "non-members: held-out faces of the group")
 
-    def __init__(self, task, cfg):
-        super().__init__(task, cfg)
-        train, test = task.table("train"), task.table("test")
-        fmask = task.forget_rows(train)
-        if "augmented" in train:
-            fmask &= ~train["augmented"].to_numpy(bool)  # the real rows of the group, not augmented copies
-        self.member_rows = np.flatnonzero(fmask)
-        self.y_member = task.original_target(train)[self.member_rows]
-        self.y_test = task.original_target(test)
-        self.group_test = np.flatnonzero(task.forget_rows(test))
+    def copies(self, train):
+        return train["augmented"].to_numpy(bool) if "augmented" in train else None  # augmented copies of real faces
+
+    def set_up(self, train, test):
+        self.group_test = np.flatnonzero(self.task.forget_rows(test))
 
     def populations(self):
         return {"test": len(self.y_test), "member": len(self.member_rows), "nonmember": len(self.group_test)}
@@ -89,6 +83,8 @@ class AgeForgettingMetrics(Family):
     def per_example_rows(self, idx):
         return (self.take(np.arange(len(self.member_rows)), idx, "member"),
                 self.take(np.arange(len(self.group_test)), idx, "nonmember"))
+
+    HIST_LABELS = ("members: forget set (real faces)", "non-members: held-out faces of the group")
 
     def histogram(self, p):
         (member, _), (nonmember, _), _ = self._losses(p, None)

@@ -72,16 +72,11 @@ class ClassificationMetrics(Family):
                         "ideal: Retrain's",
         **per_example.LEGEND,
     }
-    HIST_LABELS = ("members: forget set", "non-members: held-out rows of the same kind")
 
-    def __init__(self, task, cfg):
-        super().__init__(task, cfg)
-        train, test = task.table("train"), task.table("test")
-        fmask = task.forget_rows(train)
-        self.member_rows, self.retain_rows = np.flatnonzero(fmask), np.flatnonzero(task.retain_rows(train))
-        y_train = task.original_target(train)
-        self.y_member, self.y_retain = y_train[self.member_rows], y_train[self.retain_rows]
-        self.y_test = task.original_target(test)
+    def set_up(self, train, test):
+        task = self.task
+        self.retain_rows = np.flatnonzero(task.retain_rows(train))
+        self.y_retain = task.original_target(train)[self.retain_rows]
         self.like_test = np.flatnonzero(task.forget_rows(test))
         self.K = task.classes
         f = paths.model(task.name, "original", "_preds.csv", task.root)
@@ -137,6 +132,8 @@ class ClassificationMetrics(Family):
 
     def per_example_rows(self, idx):
         return self._idx(idx, "member", len(self.member_rows)), self._idx(idx, "nonmember", len(self.like_test))
+
+    HIST_LABELS = ("members: forget set", "non-members: held-out rows of the same kind")
 
     def histogram(self, p):
         loss = self._losses(p, None)

@@ -33,18 +33,13 @@ class CountingMetrics(Family):
         "human_leak": "held-out frames with vs without the class (matched on y'), loss on y'; ideal: Retrain's (about 0.5)",
         **per_example.LEGEND,
     }
-    HIST_LABELS = ("members: trained frames with the class (loss on y)", "non-members: held-out frames with it")
 
-    def __init__(self, task, cfg):
-        super().__init__(task, cfg)
-        train, test = task.table("train"), task.table("test")
-        has_tr = task.forget_rows(train)
+    def copies(self, train):
         # members: trained frames with the class, each file once (rebalancing may have duplicated some)
-        first = ~train["file_name"].duplicated().to_numpy() if "file_name" in train else np.ones(len(train), bool)
-        self.member_rows = np.flatnonzero(has_tr & first)
-        self.y_member = task.original_target(train)[self.member_rows]
-        self.y_test, self.yp_test = task.original_target(test), task.retain_target(test)
-        self.has_test = task.forget_rows(test)
+        return train["file_name"].duplicated().to_numpy() if "file_name" in train else None
+
+    def set_up(self, train, test):
+        self.yp_test, self.has_test = self.task.retain_target(test), self.task.forget_rows(test)
 
     def populations(self):
         return {"test": len(self.y_test), "member": len(self.member_rows)}
@@ -103,6 +98,8 @@ class CountingMetrics(Family):
     def per_example_rows(self, idx):
         t = self.take(np.arange(len(self.y_test)), idx, "test")
         return self.take(np.arange(len(self.member_rows)), idx, "member"), t[self.has_test[t]]
+
+    HIST_LABELS = ("members: trained frames with the class (loss on y)", "non-members: held-out frames with it")
 
     def histogram(self, p):
         member, nonmember, _, _ = self._membership(p, None, np.random.default_rng(self.cfg["mia_seed"]))
