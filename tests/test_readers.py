@@ -86,17 +86,23 @@ MNIST_CASES = {  # corruption, exception, fragments the message must hold (besid
 }
 
 
-@pytest.mark.parametrize("case", MNIST_CASES)
-def test_mnist_defect_names_file(tmp_path, case):
-    corrupt, exc, fragments = MNIST_CASES[case]
-    write_mnist(tmp_path)
+def _defect_names_file(tmp_path, write, corrupt, load, exc, fragments):
+    """A well-formed copy, one defect, then the reader's error: it names the folder or file and holds every
+    fragment."""
+    write(tmp_path)
     corrupt(tmp_path)
     with pytest.raises(exc) as info:
-        mnist.load(tmp_path)
+        load(tmp_path)
     msg = str(info.value)
     assert str(tmp_path) in msg, msg  # the folder / full path
     for frag in fragments:
         assert frag in msg, msg
+
+
+@pytest.mark.parametrize("case", MNIST_CASES)
+def test_mnist_defect_names_file(tmp_path, case):
+    corrupt, exc, fragments = MNIST_CASES[case]
+    _defect_names_file(tmp_path, write_mnist, corrupt, mnist.load, exc, fragments)
 
 
 def _set_labels(path, rows, value, header=8):
@@ -195,14 +201,7 @@ CIFAR_CASES = {
 @pytest.mark.parametrize("case", CIFAR_CASES)
 def test_cifar_defect_names_file(tmp_path, case):
     corrupt, exc, fragments = CIFAR_CASES[case]
-    write_cifar(tmp_path)
-    corrupt(tmp_path)
-    with pytest.raises(exc) as info:
-        cifar10.load(tmp_path)
-    msg = str(info.value)
-    assert str(tmp_path) in msg, msg  # the full path
-    for frag in fragments:
-        assert frag in msg, msg
+    _defect_names_file(tmp_path, write_cifar, corrupt, cifar10.load, exc, fragments)
 
 
 @pytest.mark.parametrize("name,labels,row,value", [("data_batch_2", [3, 10], 1, 10), ("test_batch", [-1, 0], 0, -1)])

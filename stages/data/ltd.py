@@ -252,18 +252,19 @@ def _scan(src: Source, tree: str, name_re: re.Pattern, on_error: str, report: Re
     found = {}
     if not src.is_dir(tree):
         raise FileNotFoundError(f"{src.show(tree)}: no such folder (is data.ltd.root an LTD copy?)")
-    for date in src.listdir(tree):
-        dpath = f"{tree}/{date}"
-        why = _date_problem(date) or (None if src.is_dir(dpath) else "not a folder")
-        if why:
-            _bad_name(src, dpath, why, suffix, what, on_error, report)
-            continue
-        for clip in src.listdir(dpath):
-            cpath = f"{dpath}/{clip}"
-            why = _clip_problem(clip) or (None if src.is_dir(cpath) else "not a folder")
+    def folders(parent: str, problem):
+        """(name, path) of each subfolder of ``parent`` whose name ``problem`` passes; any other entry is a bad
+        name (an error, or a logged skip)."""
+        for sub in src.listdir(parent):
+            path = f"{parent}/{sub}"
+            why = problem(sub) or (None if src.is_dir(path) else "not a folder")
             if why:
-                _bad_name(src, cpath, why, suffix, what, on_error, report)
+                _bad_name(src, path, why, suffix, what, on_error, report)
                 continue
+            yield sub, path
+
+    for date, dpath in folders(tree, _date_problem):
+        for clip, cpath in folders(dpath, _clip_problem):
             for name in src.listdir(cpath):
                 path = f"{cpath}/{name}"
                 m = name_re.match(name)
