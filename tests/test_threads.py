@@ -121,22 +121,6 @@ def test_every_pool_keeps_to_the_budget(machine):
             threadpool_limits(pool["num_threads"], user_api=pool["user_api"])
 
 
-def test_a_library_loaded_after_the_budget_keeps_to_it():
-    """OpenCV, which the data readers import after the stage applied the budget, sizes its parallel loops and its
-    own OpenBLAS to it (two stages on a machine: half the cores each; a fresh process, as cv2 reads it at load)."""
-    import subprocess
-    import sys
-
-    code = ("from stages.core import threads; n, _ = threads.apply(); import cv2; "
-            "from threadpoolctl import threadpool_info; "
-            "print(n, cv2.getNumThreads(), sorted({p['num_threads'] for p in threadpool_info()}))")
-    env = {k: v for k, v in os.environ.items() if k not in (threads.OMP_VAR, *threads.LATER_POOLS)}
-    cores = threads.cores()
-    out = subprocess.run([sys.executable, "-c", code], env={**env, threads.JOBS_VAR: str(cores)}, check=True,
-                         capture_output=True, text=True).stdout.strip().split(maxsplit=2)
-    assert out == ["1", "1", "[1]"]   # one core each: every pool at 1, whatever the machine has
-
-
 def test_a_stage_applies_the_budget(machine, tmp_path, monkeypatch):
     """Every stage, not only the training ones, keeps to its share: :class:`Stage` applies it, and the training
     stages' deterministic switch then runs torch at that share."""

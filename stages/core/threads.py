@@ -27,9 +27,6 @@ import sys
 
 JOBS_VAR = "UNLEARN_JOBS"
 OMP_VAR = "OMP_NUM_THREADS"
-# the pools of libraries a stage may import after applying the budget (the task's data readers import OpenCV, which
-# loads its own OpenBLAS and its own parallel loops): each reads its size from the environment when it loads
-LATER_POOLS = ("OPENBLAS_NUM_THREADS", "OPENCV_FOR_THREADS_NUM")
 
 
 def cores() -> int:
@@ -82,16 +79,14 @@ def workers(cap: int | None = None) -> int:
 def apply(log: logging.Logger | None = None) -> tuple[int, str]:
     """Give every thread pool the process has loaded the thread budget: torch's (when torch is imported) and the
     BLAS and OpenMP pools of numpy, scipy and scikit-learn (threadpoolctl), which size themselves to every core
-    otherwise, so that two stages side by side each keep to their share, and the pools of libraries loaded later
-    (``LATER_POOLS``). Every stage calls it once its libraries are imported (:class:`stages.core.stage.Stage`); log and return (threads, why)."""
+    otherwise, so that two stages side by side each keep to their share. Every stage calls it once its libraries
+    are imported (:class:`stages.core.stage.Stage`); log and return (threads, why)."""
     from threadpoolctl import threadpool_limits
 
     n, why = budget()
     if "torch" in sys.modules:  # a stage that does not use torch does not pay for importing it
         sys.modules["torch"].set_num_threads(n)
     threadpool_limits(n)
-    for var in LATER_POOLS:  # pools of libraries imported after the stage starts read these when they load
-        os.environ[var] = str(n)
     (log or logging.getLogger(__name__)).info("threads: %d (%s)", n, why)
     return n, why
 
