@@ -121,6 +121,24 @@ def test_every_pool_keeps_to_the_budget(machine):
             threadpool_limits(pool["num_threads"], user_api=pool["user_api"])
 
 
+def test_the_budget_leaves_the_environment_alone(machine, monkeypatch):
+    """The budget is set on the loaded pools, never through the environment: joblib's workers (scikit-learn's
+    n_jobs in the membership attacks) give each of their BLAS / OpenMP pools cores // workers threads unless a
+    variable such as OPENBLAS_NUM_THREADS names a size, which every worker would then take in full (two workers of
+    two threads each on two cores ran evaluate several times slower)."""
+    pool_vars = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "OPENCV_FOR_THREADS_NUM")
+    for var in pool_vars:
+        monkeypatch.delenv(var, raising=False)
+    machine(2)
+    before = torch.get_num_threads()
+    try:
+        threads.apply()
+        assert [v for v in pool_vars if v in os.environ] == []
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_a_stage_applies_the_budget(machine, tmp_path, monkeypatch):
     """Every stage, not only the training ones, keeps to its share: :class:`Stage` applies it, and the training
     stages' deterministic switch then runs torch at that share."""
