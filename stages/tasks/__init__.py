@@ -18,7 +18,8 @@ from stages.core.config import Int, Str
 
 SECTION = "tasks.per_model"
 SECTIONS = (SECTION, "tasks.per_task", "agents.tasks")
-LISTS = ("per_model", "per_task")   # the keys of params.yaml's tasks: section, each a task list
+# the keys of params.yaml's tasks: section, each a task list (per_model, per_task)
+LISTS = tuple(section.removeprefix("tasks.") for section in SECTIONS if section.startswith("tasks."))
 
 
 def names(params: dict | None = None, section: str = SECTION) -> list[str]:
