@@ -128,15 +128,19 @@ def test_the_budget_leaves_the_environment_alone(machine, monkeypatch):
     two threads each on two cores ran evaluate several times slower)."""
     pool_vars = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                  "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "OPENCV_FOR_THREADS_NUM")
+    from threadpoolctl import threadpool_info, threadpool_limits
+
     for var in pool_vars:
         monkeypatch.delenv(var, raising=False)
     machine(2)
-    before = torch.get_num_threads()
+    before = torch.get_num_threads(), threadpool_info()
     try:
         threads.apply()
         assert [v for v in pool_vars if v in os.environ] == []
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(before[0])
+        for pool in before[1]:
+            threadpool_limits(pool["num_threads"], user_api=pool["user_api"])
 
 
 def test_a_stage_applies_the_budget(machine, tmp_path, monkeypatch):
