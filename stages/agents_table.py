@@ -1,4 +1,4 @@
-"""Stage agents_table: seed 003 Table 2's shape, the multi-agent systems of every task of ``agents.tasks`` side by
+"""Stage agents_table: seed 003 Table 2's shape, the multi-agent systems of every task of ``tracks.agents`` side by
 side (MASMU, MASIMU, MALMU, MALIMU: each method of ``agents.methods`` on GRU or LSTM agents), with their Original
 and Retrain, and the published rows beside them.
 
@@ -20,7 +20,7 @@ from stages.core.tables import fmt_interval
 from stages.metrics import published
 from stages.metrics.bootstrap import pair
 
-SECTION = "agents.tasks"
+TRACK = "agents"
 COLUMNS = ("MIA", "completeness", "TA", "FA", "cost_steps_vs_retrain")
 
 
@@ -34,7 +34,7 @@ def rows_of(task, models: list[str], root=".") -> tuple[list[tuple[str, str, dic
     out = []
     for m in models:
         if m not in summary:
-            raise ValueError(f"{src / 'summary.json'}: no model {m!r}; rerun stage agents_report@{task.name}")
+            raise ValueError(f"{src / 'summary.json'}: no model {m!r}; rerun stage report@{task.name}")
         label = f"{task.system(m)} ({rnn}, {m})" if task.system(m) else f"{m} ({rnn} agents)"
         out.append((m, label, summary[m], intervals.get(m, {})))
     return out, pairs
@@ -69,7 +69,7 @@ def table(task_rows: dict) -> str:
 def main(argv=None):
     st = Stage("agents_table", __doc__, argv, root=True)
     task_rows, notes = {}, []
-    for name in tasks.names(st.params, SECTION):
+    for name in tasks.names(st.params, TRACK):
         task = tasks.get(name, st.params, st.root)
         rows, pairs = rows_of(task, methods.task_models(st.params, task), st.root)
         task_rows[name] = rows

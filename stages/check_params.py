@@ -17,6 +17,8 @@ resolved value changed):
 
 - ``tasks/<task>.json`` and ``datasets/<dataset>.json``: the task's runs (``repeats``: one number, or per task with a
   default) and those of the dataset's shared Original;
+- ``lists/<task>.json``: the names of the task's methods and explainers (``unlearn.methods`` and ``explainers``, or
+  the agents' lists), which the evaluation and report stages, the same for every task, read;
 - ``methods/<task>/<method>.json``: the method's settings for the task, its ``unlearn.methods.<name>`` section merged
   with the keys it reads directly under ``unlearn`` (``unlearn.sigma``: Confuse), and its own epochs.
 """
@@ -69,6 +71,8 @@ def resolved(params: dict) -> dict[str, dict]:
     for name in tasks.all_names(params):
         task = tasks.get(name, params)
         out[f"tasks/{name}.json"] = {"repeats": task.repeats}
+        out[f"lists/{name}.json"] = {"methods": methods.names(params, task.METHODS),
+                                     "explainers": xai.names(params, task.EXPLAINERS)}
         for m in methods.names(params, task.METHODS):
             own, epochs = methods.settings(params, m, name)
             out[f"methods/{name}/{m}.json"] = {"settings": own, "epochs": epochs}

@@ -1,9 +1,10 @@
-"""Stage explain_report: one explainer's heatmaps of every model of a task -> figures and heatmap metrics.
+"""Stage explain_report: each explainer's heatmaps of every model of a task -> figures and heatmap metrics.
 
-    python -m stages.explain_report --task ltd --explainer sidu
+    python -m stages.explain_report --task ltd
 
-Reads ``data/xai/<task>/subset.*`` and ``data/xai/<task>/<explainer>/<model>.npy`` of Original, Retrain and every
-method; writes ``reports/<task>/figures/<explainer>_grid.png`` (rows = the first ``explain.n_figure`` images;
+For each explainer of the task's list (``explainers``, or the agents' ``agents.explainers``), reads
+``data/xai/<task>/subset.*`` and ``data/xai/<task>/<explainer>/<model>.npy`` of Original, Retrain and every
+method; writes ``reports/<task>/heatmaps/<explainer>_grid.png`` (rows = the first ``explain.n_figure`` images;
 columns = input, then each model's overlay), ``<explainer>_diff.png`` (each model minus Original, heatmaps
 normalised to sum 1; green = more attention, red = less) and ``reports/<task>/xai/<explainer>.json``: per model
 the heatmap metrics of seed 000, AS (attention shift vs Original) and the task's coverage metrics (LTD: h-HC on
@@ -92,10 +93,16 @@ def heatmap_metrics(maps: dict[str, np.ndarray], names: list[str], boxes: pd.Dat
 
 
 def main(argv=None):
-    st = Stage("explain_report", __doc__, argv, root=True, task=dict(required=True), explainer=dict(required=True))
-    task, name = tasks.get(st.args.task, st.params, st.root), st.args.explainer
+    st = Stage("explain_report", __doc__, argv, root=True, task=dict(required=True))
+    task = tasks.get(st.args.task, st.params, st.root)
     cfg = st.section("explain", xai.explain_schema(st.params))
     n_boot = bootstrap.REPLICATES.check("evaluate.bootstrap", config.get(st.params, "evaluate.bootstrap"))
+    for name in xai.names(st.params, task.EXPLAINERS):
+        report_explainer(st, task, name, cfg, n_boot)
+
+
+def report_explainer(st: Stage, task, name: str, cfg: dict, n_boot: int) -> None:
+    """Heatmap metrics and figures of explainer ``name`` over every model of ``task``."""
     Explainer = xai.get(name)
     src = paths.xai_dir(task.name, st.root)
     images = np.load(src / "subset.npy")
@@ -123,7 +130,7 @@ def main(argv=None):
     # the figures show repeat 0; a signed explainer's maps as the metrics read them: their positive part
     shown = {m: (np.clip(h[0, :n], 0, None) if Explainer.signed else h[0, :n]) for m, h in maps.items()}
     fig_boxes = boxes if len(boxes) else None
-    out = paths.figures(task.name, st.root)
+    out = paths.heatmap_figures(task.name, st.root)
     box_names = {c: f"{c} box (in {key})" for key, classes in task.coverage_classes().items() for c in classes}
     head = f"{task.title()}: {name} heatmaps of training run 1"
     save_figure(out / f"{name}_grid.png", heatmap_grid(images[:n], shown, fig_boxes, labels, title=head,

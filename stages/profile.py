@@ -44,7 +44,7 @@ def load(name: str, folder: Path = PROFILES) -> dict:
 
 
 # the mappings whose entries are tasks or datasets: a profile may add an entry (a task, a dataset, an image folder)
-ENTRIES = (*tasks.SECTIONS, "data", image_folder.FOLDERS)
+ENTRIES = (tasks.SECTION, "data", image_folder.FOLDERS)
 
 
 def added(profile: dict, params: dict) -> set[str]:

@@ -22,7 +22,7 @@ from stages.models import recipes
 
 
 def main(argv=None):
-    st = Stage("task_models", __doc__, argv, task=dict(required=True, help="a task of tasks.per_task"))
+    st = Stage("task_models", __doc__, argv, task=dict(required=True, help="a task of tracks.per_task"))
     task = tasks.get(st.args.task, st.params, st.root)
     names = methods.names(st.params, task.METHODS)
     methods.recipes(st.params, tasks.all_names(st.params))

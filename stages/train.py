@@ -1,5 +1,5 @@
 """Stage train: the Original model of a dataset, shared by every task (forget request) on it, or the Original of a
-task that trains its own (a task of ``agents.tasks``: its own model family).
+task that trains its own (a task of ``tracks.agents``: its own model family).
 
     python -m stages.train --dataset ltd
     python -m stages.train --task agents_gru
@@ -22,7 +22,7 @@ from stages.core.stage import Stage
 
 def main(argv=None):
     st = Stage("train", __doc__, argv, dataset=dict(help="a section of data: in params.yaml"),
-               task=dict(help="a task that trains its own Original (agents.tasks: in params.yaml)"))
+               task=dict(help="a task that trains its own Original (tracks.agents: in params.yaml)"))
     if (st.args.dataset is None) == (st.args.task is None):
         raise SystemExit("train: give exactly one of --dataset or --task")
     if st.args.task:

@@ -79,7 +79,7 @@ def test_random_request_forgets_the_share_and_validates_on_every_val_row(project
     t = tasks.get("digits_random", project)
     train, val, test = (t.table(s) for s in ("train", "val", "test"))
     f = t.forget_rows(train)
-    assert f.sum() == round(project["tasks"]["per_task"]["digits_random"]["share"] * len(train))
+    assert f.sum() == round(project["tasks"]["digits_random"]["share"] * len(train))
     # a subset of the table gets the same mask (rows keep their index)
     sub = train.iloc[::3]
     assert np.array_equal(t.forget_rows(sub), f[::3])
@@ -90,12 +90,11 @@ def test_random_request_forgets_the_share_and_validates_on_every_val_row(project
 
 def test_class_request_forgets_every_row_of_the_class(project):
     t = tasks.get("digits_class", project)
-    k = project["tasks"]["per_task"]["digits_class"]["forget_class"]
+    k = project["tasks"]["digits_class"]["forget_class"]
     assert np.all(t.role("forget").y == k) and not np.any(t.role("retain").y == k)
     assert np.all(t.role("heldout_like_forget").y == k) and not np.any(t.role("val").y == k)
-    bad = {**project, "tasks": {**project["tasks"], "per_task": {**project["tasks"]["per_task"],
-                                                             "digits_class": {"dataset": "digits", "forget_class": 10}}}}
-    with pytest.raises(ParamError, match=r"tasks\.per_task\.digits_class\.forget_class = 10"):
+    bad = {**project, "tasks": {**project["tasks"], "digits_class": {"forget_class": 10}}}
+    with pytest.raises(ParamError, match=r"tasks\.digits_class\.forget_class = 10"):
         tasks.get("digits_class", bad).forget_rows(t.table("train"))
 
 

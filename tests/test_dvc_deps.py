@@ -102,7 +102,7 @@ def plugin_modules(cmd: str, params: dict) -> set[str]:
         section = tasks.task_class(args["task"]).EXPLAINERS if "task" in args else "explainers"
         out |= {f"stages.xai.{n}" for n in config.get(params, section)}
     if re.search(r"stages\.agents_table\b", cmd):  # the agents tasks it reads
-        out |= {f"stages.tasks.{n}" for n in params["agents"]["tasks"]}
+        out |= {f"stages.tasks.{n}" for n in params["tracks"]["agents"]}
     return out
 
 

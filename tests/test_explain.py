@@ -119,9 +119,9 @@ def test_ltd_stages(root):
     explain.main(["--task", "ltd", "--model", "finetune", "--explainer", "sidu", "--root", str(root)])
     assert np.array_equal(heat, np.load(xai / "sidu" / "finetune.npy"))  # deterministic
 
-    explain_report.main(["--task", "ltd", "--explainer", "sidu", "--root", str(root)])
+    explain_report.main(["--task", "ltd", "--root", str(root)])
     for f in ("sidu_grid.png", "sidu_diff.png"):
-        assert (root / "reports/ltd/figures" / f).stat().st_size > 1000
+        assert (root / "reports/ltd/heatmaps" / f).stat().st_size > 1000
     m = json.loads((root / "reports/ltd/xai/sidu.json").read_text())["models"]
     assert list(m) == ["original", "retrain", "finetune", "uniform"] and m["original"]["AS"]["value"] == 0
     u = m["uniform"]  # the no-preference baseline: HC = the share of the frame the boxes cover, lift exactly 1
@@ -161,8 +161,8 @@ def test_utk_stages_cover_groups_and_ensemble(root):
         explain.main(["--task", "utk", "--model", m, "--explainer", "sidu", "--root", str(root)])
     info = json.loads((xai / "sidu" / "original.json").read_text())
     assert info["members"] == 2 and info["sigma"] == 4.0 and info["shape"] == [2, 6, *UTK_HW]
-    explain_report.main(["--task", "utk", "--explainer", "sidu", "--root", str(root)])
-    assert (root / "reports/utk/figures/sidu_diff.png").exists()
+    explain_report.main(["--task", "utk", "--root", str(root)])
+    assert (root / "reports/utk/heatmaps/sidu_diff.png").exists()
     m = json.loads((root / "reports/utk/xai/sidu.json").read_text())["models"]
     assert set(m["finetune"]) == {"heatmaps", "degenerate_heatmaps", "AS"}  # no boxes: no coverage metric
     assert m["finetune"]["heatmaps"] == 2 * 6  # 2 repeats x the 6 explanation images
@@ -178,7 +178,7 @@ def test_report_needs_every_model(root):
     explain_subset("ltd", root)
     explain.main(["--task", "ltd", "--model", "original", "--explainer", "sidu", "--root", str(root)])
     with pytest.raises(FileNotFoundError, match="retrain.npy"):
-        explain_report.main(["--task", "ltd", "--explainer", "sidu", "--root", str(root)])
+        explain_report.main(["--task", "ltd", "--root", str(root)])
 
 
 def test_bad_layer_and_missing_column(root):

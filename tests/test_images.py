@@ -152,7 +152,7 @@ def test_the_image_folder_task_runs_end_to_end(project, tmp_path):
     """prepare -> Original -> the request -> Original's copy, Retrain and one method -> SIDU -> evaluation -> report."""
     from stages import evaluate, explain, explain_report, report, task, task_models, train
 
-    project(**{"unlearn.methods": {"finetune": {}}, "tasks.per_task.my_images.forget_class": "owl"})
+    project(**{"unlearn.methods": {"finetune": {}}, "tasks.my_images.forget_class": "owl"})
     _prepare()
     train.main(["--dataset", "images"])
     task.main(["--task", "my_images", "--skip-original"])
@@ -160,7 +160,7 @@ def test_the_image_folder_task_runs_end_to_end(project, tmp_path):
     assert info["request"] == {"forget_class": "owl", "class_index": 2} and info["roles"]["forget"] == 12
     task_models.main(["--task", "my_images"])
     explain.main(["--task", "my_images", "--model", "all", "--explainer", "sidu"])
-    explain_report.main(["--task", "my_images", "--explainer", "sidu"])
+    explain_report.main(["--task", "my_images"])
     evaluate.main(["--task", "my_images"])
     report.main(["--task", "my_images"])
     summary = json.loads((tmp_path / "reports" / "my_images" / "summary.json").read_text())
@@ -176,8 +176,8 @@ def test_a_list_request_forgets_the_listed_training_files(project, tmp_path):
     train = pd.read_csv(tmp_path / "data" / "prepared" / "images" / "train.csv")
     test = pd.read_csv(tmp_path / "data" / "prepared" / "images" / "test.csv")
     listed = [*train["file"][::3], test["file"][0]]                            # 12 training files and a test file
-    p = project(**{"tasks.per_task.my_images.forget_class": None,
-                   "tasks.per_task.my_images.forget_list": listed})
+    p = project(**{"tasks.my_images.forget_class": None,
+                   "tasks.my_images.forget_list": listed})
     t = tasks.get("my_images", p)
     assert list(t.table("train")["file"][t.role("forget").rows]) == listed[:-1]
     assert sorted([*t.role("retain").rows, *t.role("forget").rows]) == list(range(len(train)))
@@ -246,13 +246,13 @@ def test_a_forget_list_name_not_in_the_tree_stops_naming_it_or_is_skipped(projec
     _prepare()
     train = pd.read_csv(tmp_path / "data" / "prepared" / "images" / "train.csv")
     listed = [*train["file"][:12], "cat/no_such.png"]
-    project(**{"tasks.per_task.my_images.forget_class": None,
-               "tasks.per_task.my_images.forget_list": listed})
-    with pytest.raises(ValueError, match=r"tasks\.per_task\.my_images\.forget_list: 'cat/no_such\.png' is not "
+    project(**{"tasks.my_images.forget_class": None,
+               "tasks.my_images.forget_list": listed})
+    with pytest.raises(ValueError, match=r"tasks\.my_images\.forget_list: 'cat/no_such\.png' is not "
                                          r"among the prepared images of data\.images"):
         task.main(["--task", "my_images", "--skip-original"])
-    p = project(**{"tasks.per_task.my_images.forget_class": None, "data.images.on_error": "skip",
-                   "tasks.per_task.my_images.forget_list": listed})
+    p = project(**{"tasks.my_images.forget_class": None, "data.images.on_error": "skip",
+                   "tasks.my_images.forget_list": listed})
     with caplog.at_level(logging.WARNING):
         request = tasks.get("my_images", p).request()
     assert request["skipped_missing"] == ["cat/no_such.png"] and request["in_train"] == 12
@@ -261,12 +261,12 @@ def test_a_forget_list_name_not_in_the_tree_stops_naming_it_or_is_skipped(projec
 
 def test_the_request_and_the_folder_are_checked_before_any_data(project, tmp_path):
     with pytest.raises(ParamError, match=r"my_images: give exactly one of forget_class .* and forget_list"):
-        tasks.get("my_images", project(**{"tasks.per_task.my_images.forget_list": ["cat/000.png"]}))
+        tasks.get("my_images", project(**{"tasks.my_images.forget_list": ["cat/000.png"]}))
     with pytest.raises(ParamError, match=r"my_images: give exactly one"):
-        tasks.get("my_images", project(**{"tasks.per_task.my_images.forget_class": None}))
+        tasks.get("my_images", project(**{"tasks.my_images.forget_class": None}))
     with pytest.raises(ParamError, match=r"forget_list: expected at least 1 items"):
-        tasks.get("my_images", project(**{"tasks.per_task.my_images.forget_class": None,
-                                          "tasks.per_task.my_images.forget_list": []}))
+        tasks.get("my_images", project(**{"tasks.my_images.forget_class": None,
+                                          "tasks.my_images.forget_list": []}))
     p = project()
     p["image_folders"] = {}
     with pytest.raises(ParamError, match=r"my_images\.dataset = 'images': not an image folder \(no "
@@ -283,5 +283,5 @@ def test_the_request_and_the_folder_are_checked_before_any_data(project, tmp_pat
     project()
     _prepare()
     with pytest.raises(ParamError, match=r"forget_class = 'emu': not a class of data\.images \(classes: cat, dog, owl"):
-        t = tasks.get("my_images", project(**{"tasks.per_task.my_images.forget_class": "emu"}))
+        t = tasks.get("my_images", project(**{"tasks.my_images.forget_class": "emu"}))
         t.forget_rows(t.table("train"))

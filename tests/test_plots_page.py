@@ -1,5 +1,5 @@
 """The plots page (`dvc plots show`) in reading order: the root dvc.yaml's top-level `plots:` declares every plot once,
-the data first, then each task of the task lists in their order (its metric bars, its figures, its curves, its
+the data first, then each task of tasks: in its order (its metric bars, its figures, its heatmaps, its curves, its
 per-model loss histograms); no stage declares plots of its own (they would show twice, in DVC's order); every line
 plot colours its series apart (template `series`) and names columns the committed files hold."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from stages import tasks
 from stages.core import config
 from tests.conftest import ROOT
 
-PER_TASK = ("figures/metric_bars.png", "figures", "curves", "loss_hist")
+PER_TASK = ("figures/metric_bars.png", "figures", "heatmaps", "curves", "loss_hist")
 
 
 def _plots() -> list[tuple[str, dict]]:
@@ -21,7 +21,7 @@ def _plots() -> list[tuple[str, dict]]:
     return [(e, {}) if isinstance(e, str) else next(iter(e.items())) for e in doc["plots"]]
 
 
-def test_every_task_has_its_plots_in_the_order_of_the_task_lists():
+def test_every_task_has_its_plots_in_the_order_of_tasks():
     ids = [i for i, _ in _plots()]
     names = tasks.all_names(config.read_params(str(ROOT / "params.yaml")))
     first = []
@@ -32,7 +32,7 @@ def test_every_task_has_its_plots_in_the_order_of_the_task_lists():
         assert block == list(range(block[0], block[-1] + 1)), f"task {name}: its plots are not together"
         assert ids[block[0]] == f"reports/{name}/figures/metric_bars.png"  # the summary first
         first.append(block[0])
-    assert first == sorted(first)                                  # tasks in the order of the task lists
+    assert first == sorted(first)                                  # tasks in the order of tasks:
     data = [k for k, i in enumerate(ids) if i.startswith("reports/data/")]
     assert data and max(data) < min(first)                         # the data before any task
 
@@ -49,7 +49,7 @@ def test_line_plots_colour_series_apart_and_read_existing_columns():
     assert template["encoding"]["color"]["field"] == "field"     # one colour per series (DVC's column name)
     assert template["encoding"]["strokeDash"]["field"] == "rev"  # one dash per revision
     for pid, props in _plots():
-        if pid.endswith(".png") or pid.endswith("/figures"):
+        if pid.endswith((".png", "/figures", "/heatmaps")):  # images
             continue
         assert props.get("template") == "series", pid
         path = ROOT / pid

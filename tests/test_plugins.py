@@ -26,7 +26,7 @@ from tests.tiny import make_project
 from tests.tolerance import rel_tol, sum_tol
 
 PARAMS = config.read_params(ROOT / "params.yaml")
-TASKS = tasks.names(PARAMS) + tasks.names(PARAMS, "tasks.per_task")  # the tracks running every method
+TASKS = tasks.names(PARAMS) + tasks.names(PARAMS, "per_task")  # the tracks running every method
 ALL_TASKS = tasks.all_names(PARAMS)   # the per-model track's, the per-task track's and the multi-agent track's
 
 
@@ -46,7 +46,7 @@ def test_params_lists_and_modules_agree():
     assert set(ALL_TASKS) <= profiled and profiled == _plugin_files("tasks", {"base"})
     for name in ALL_TASKS:
         assert issubclass(tasks.task_class(name), tbase.Task)
-        assert tasks.section_of(name, PARAMS) == tasks.task_class(name).SECTION
+        assert tasks.track_of(name, PARAMS) == tasks.task_class(name).TRACK
     assert set(methods.names(PARAMS)) == _plugin_files("methods", {"base"})
     for name in methods.names(PARAMS):
         assert issubclass(methods.get(name), mbase.Method)
@@ -148,9 +148,25 @@ def test_task_lists_are_disjoint_and_picked_lists_checked():
     import copy
 
     p = copy.deepcopy(PARAMS)
-    p["agents"]["tasks"]["ltd"] = {"dataset": "ltd"}
-    with pytest.raises(config.ParamError, match=r"agents\.tasks\.ltd: already a task of another list"):
+    p["tracks"]["agents"]["ltd"] = "ltd"
+    with pytest.raises(config.ParamError, match=r"tracks\.agents\.ltd: already in tracks\.per_model \(a task has one track\)"):
         tasks.all_names(p)
+    p = copy.deepcopy(PARAMS)
+    del p["tracks"]["per_task"]["digits_class"]
+    with pytest.raises(config.ParamError, match=r"tasks\.digits_class: in no track \(add `digits_class: <dataset>` to one of tracks\.per_model, "):
+        tasks.all_names(p)
+    p = copy.deepcopy(PARAMS)
+    p["tracks"]["per_task"]["nope"] = "digits"
+    with pytest.raises(config.ParamError, match=r"tracks\.per_task\.nope: not a task of tasks: \(known: ltd, utk, "):
+        tasks.all_names(p)
+    p = copy.deepcopy(PARAMS)
+    p["tracks"]["classification"] = {}
+    with pytest.raises(config.ParamError, match=r"tracks\.classification: unknown track \(known: per_model, per_task, agents\)"):
+        tasks.all_names(p)
+    p = copy.deepcopy(PARAMS)
+    p["tracks"]["per_task"]["digits_class"] = "mnist"
+    with pytest.raises(config.ParamError, match=r"tracks\.per_task\.digits_class = 'mnist': no such section data\.mnist \(known: ltd, utk, digits"):
+        tasks.get("digits_class", p)
     p = copy.deepcopy(PARAMS)
     p["agents"]["methods"] = ["finetune", "nope"]
     with pytest.raises(config.ParamError, match=r"agents\.methods: unknown unlearning method 'nope' \(known: "):
@@ -159,9 +175,9 @@ def test_task_lists_are_disjoint_and_picked_lists_checked():
     p["agents"]["methods"] = ["finetune", "imu"]
     with pytest.raises(config.ParamError, match=r"agents\.methods: 'imu' is not a method of unlearn\.methods"):
         methods.names(p, "agents.methods")
-    p = copy.deepcopy(PARAMS)   # an agents task listed under tasks: is refused by name
-    p["tasks"]["per_model"]["agents_gru"] = p["agents"]["tasks"].pop("agents_gru")
-    with pytest.raises(config.ParamError, match=r"tasks\.per_model\.agents_gru: this task belongs in agents\.tasks"):
+    p = copy.deepcopy(PARAMS)   # an agents task in another track is refused by name
+    p["tracks"]["per_model"]["agents_gru"] = p["tracks"]["agents"].pop("agents_gru")
+    with pytest.raises(config.ParamError, match=r"tracks\.per_model: 'agents_gru' belongs in tracks\.agents"):
         tasks.get("agents_gru", p)
 
 
@@ -172,7 +188,7 @@ def test_unknown_plugins_are_named():
         tasks.task_class("nope")
     with pytest.raises(config.ParamError, match="unknown explainer 'nope'"):
         xai.get("nope")
-    with pytest.raises(config.ParamError, match=r"task 'nope': not in a task list \(tasks\.per_model, tasks\.per_task, agents\.tasks; known: ltd, "):
+    with pytest.raises(config.ParamError, match=r"task 'nope': not a task of tasks: \(known: ltd, utk, digits_random, "):
         tasks.get("nope", PARAMS)
 
 
@@ -321,7 +337,7 @@ def test_toy_method_end_to_end(project, monkeypatch):
     for m in models:
         explain.main(["--task", name, "--model", m, "--explainer", "sidu"])
     evaluate.main(["--task", name])
-    explain_report.main(["--task", name, "--explainer", "sidu"])
+    explain_report.main(["--task", name])
     report.main(["--task", name])
     summary = json.load(open(f"reports/{name}/summary.json"))
     intervals = json.load(open(f"reports/{name}/intervals.json"))
@@ -390,7 +406,8 @@ def test_two_tasks_share_a_dataset_and_its_original(project, monkeypatch):
     module = types.ModuleType("stages.tasks.ltd_vehicle")
     module.LTDVehicle = type("LTDVehicle", (ltd.LTDCounting,), {"__module__": module.__name__})  # a class of its own
     monkeypatch.setitem(sys.modules, "stages.tasks.ltd_vehicle", module)
-    _set_params(config.PARAMS_FILE, lambda p: (p["tasks"]["per_model"].update(ltd_vehicle={"dataset": "ltd", "forget_class": "vehicle"}),
+    _set_params(config.PARAMS_FILE, lambda p: (p["tasks"].update(ltd_vehicle={"forget_class": "vehicle"}),
+                                               p["tracks"]["per_model"].update(ltd_vehicle="ltd"),
                                                p["explain"]["n_images"].update(ltd_vehicle=4)))
     train.main(["--dataset", "ltd"])
     for name in ("ltd", "ltd_vehicle"):

@@ -84,19 +84,19 @@ def test_the_images_profile_adds_a_folder_its_dataset_and_its_task(tmp_path):
     project = applied_project(tmp_path, "images")
     got = config.read_params(str(project / "params.yaml"))
     assert {k: v for k, v in got.items() if k not in ("image_folders", "data", "train", "unlearn", "attributions",
-                                                     "explain", "tasks")} == \
+                                                     "explain", "tasks", "tracks")} == \
         {k: v for k, v in params.items() if k not in ("image_folders", "data", "train", "unlearn", "attributions",
-                                                     "explain", "tasks")}
-    assert got["tasks"] == {"per_model": params["tasks"]["per_model"],    # one task added, to the per-task list
-                            "per_task": {**params["tasks"]["per_task"], "my_images": got["tasks"]["per_task"]["my_images"]}}
+                                                     "explain", "tasks", "tracks")}
+    assert got["tasks"] == {**params["tasks"], "my_images": got["tasks"]["my_images"]}   # one task added,
+    assert got["tracks"] == {**params["tracks"], "per_task": {**params["tracks"]["per_task"], "my_images": "images"}}
     with contextlib.chdir(project), Repo(".") as repo:
         stages = {s.name: s for s in repo.index.stages}
         new = {n for n in stages if n.endswith(("@images", "@my_images", "@my_images-sidu"))}
         assert new == {"prepare_images@images", "train@images", *(f"per_task_{s}@my_images" for s in (
-            "task", "attributions", "models", "evaluate", "report")), "per_task_explain@my_images-sidu",
-            "per_task_explain_report@my_images-sidu"}
+            "task", "attributions", "models")), "per_task_explain@my_images-sidu", "evaluate@my_images",
+            "explain_report@my_images", "report@my_images"}      # to the per-task track
         graph = repo.index.graph
-        report = stages["per_task_report@my_images"]
+        report = stages["report@my_images"]
         assert {stages[n] for n in new} - {report} <= nx.descendants(graph, report)
         assert report.dvcfile.path.endswith("/dvc.yaml") and "pipelines" not in report.dvcfile.path
         for n in new:

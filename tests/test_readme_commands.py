@@ -287,7 +287,7 @@ def test_the_docs_show_commands():
         for start, text in shell_blocks(path):
             assert split_commands(text), f"{path.name}:{start}: a shell block without a command"
     cmds = [c for _, c in COMMANDS]
-    assert {"dvc repro", "pytest", "dvc repro per_task_report@digits_class"} <= set(cmds)
+    assert {"dvc repro", "pytest", "dvc repro report@digits_class"} <= set(cmds)
     assert split_commands("A=1 dvc repro x \\\n  y 2>&1 | tee log  # note\ncd a && pytest") == [
         "A=1 dvc repro x y", "tee log", "cd a", "pytest"]
 
@@ -299,7 +299,7 @@ def test_command_works(where, cmd, dry):
 
 
 @pytest.mark.parametrize("cmd, why", [
-    ("dvc repro report@digits_class", "not found"),                       # the digits' report stage has another name
+    ("dvc repro report@no_such_task", "not found"),                       # a task params.yaml does not hold
     ("dvc repro prepare_digits", "not found"),                            # a sub-pipeline's stage needs its file
     ("dvc exp run -S unlearn.methods.random_labels.epochs.utk=2", "Could not override"),  # a key params.yaml lacks
     ("dvc exp run -S unlearn.methods.prune.amount=2", "amount"),          # a value the stage would refuse

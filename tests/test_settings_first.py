@@ -31,7 +31,7 @@ STAGES = {
     "unlearn": ["--task", "ltd", "--method", "confuse"],
     "task_models": ["--task", "digits_class"],
     "explain": ["--task", "ltd", "--model", "original", "--explainer", "sidu"],
-    "explain_report": ["--task", "ltd", "--explainer", "sidu"],
+    "explain_report": ["--task", "ltd"],
     "evaluate": ["--task", "ltd"],
     "report": ["--task", "ltd"],
     "agents_table": [],
@@ -96,7 +96,7 @@ OWN_ERRORS = {  # stage -> a setting of its own, made invalid, and the key its m
     "explain_report": ("explain.n_figure", 0, r"explain\.n_figure = 0"),
     "evaluate": ("evaluate.bootstrap_attack", 10_000, r"evaluate\.bootstrap_attack = 10000: at most"),
     "report": ("verdict.margins.TA", -0.5, r"verdict\.margins\.TA = -0\.5: must be >= 0"),
-    "agents_table": ("agents.tasks.agents_gru.dataset", "mnist", r"agents\.tasks\.agents_gru\.dataset = 'mnist'"),
+    "agents_table": ("tracks.agents.agents_gru", "mnist", r"tracks\.agents\.agents_gru = 'mnist'"),
 }
 
 

@@ -278,7 +278,7 @@ def test_queue_run_collect(tmp_path, monkeypatch, capsys):
     one's values, names the failed one and the command exits 1; the stage saw CUDA_VISIBLE_DEVICES=7."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    (repo / "params.yaml").write_text("tasks:\n  per_model:\n    toy: {}\n"
+    (repo / "params.yaml").write_text("tasks:\n  toy: {}\ntracks:\n  per_model:\n    toy: toy\n"
                                       "unlearn:\n  methods:\n    finetune: {}\nevaluate: {x: 1}\n")
     (repo / "make.py").write_text(MAKE)
     (repo / "dvc.yaml").write_text(DVC_YAML)

@@ -98,7 +98,7 @@ def make_project(root: Path, params_over: dict | None = None) -> Path:
     params["repeats"] = 2  # every task: two runs (the smallest with a run-to-run part)
     for ds in ("ltd", "utk", "digits"):
         params["train"][ds].update(epochs=2, batch_size=16, ensemble=1, patience=0, amp=False)
-    listed = [*params["tasks"]["per_model"], *params["tasks"]["per_task"]]  # the tracks running every method
+    listed = [*params["tracks"]["per_model"], *params["tracks"]["per_task"]]  # the tracks running every method
     for task in listed:
         params["unlearn"][task].update(epochs=1, batch_size=16)
     params["attributions"].update(n_samples=8)

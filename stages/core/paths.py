@@ -93,4 +93,10 @@ def data_reports(root=".") -> Path:
 
 
 def figures(task: str, root=".") -> Path:
+    """The report's figures of a task (stage report)."""
     return reports(task, root) / "figures"
+
+
+def heatmap_figures(task: str, root=".") -> Path:
+    """The heatmap grids and differences of every explainer of a task (stage explain_report)."""
+    return reports(task, root) / "heatmaps"

@@ -84,9 +84,7 @@ def find(package: str, name: str, key: str, what: str):
 # The plugin lists of params.yaml: dotted key -> (package, what an entry is). A mapping list holds name -> settings, a
 # plain list holds names. agents.methods picks methods of unlearn.methods.
 LISTS = {
-    "tasks.per_model": ("tasks", "task"),
-    "tasks.per_task": ("tasks", "task"),
-    "agents.tasks": ("tasks", "task"),
+    "tasks": ("tasks", "task"),
     "unlearn.methods": ("methods", "unlearning method"),
     "agents.methods": ("methods", "unlearning method"),
     "explainers": ("xai", "explainer"),

@@ -76,15 +76,9 @@ SWEEPS: dict[str, Sweep] = {
 
 
 def _task_names(params: dict) -> set[str]:
-    """The tasks of every task list present in ``params`` (none where a list is missing or malformed)."""
-    out: set[str] = set()
-    for section in tasks.SECTIONS:
-        try:
-            entries = config.get(params, section)
-        except config.ParamError:
-            continue
-        out |= set(entries) if isinstance(entries, dict) else set()
-    return out
+    """The tasks of ``tasks:`` in ``params`` (none where it is missing or malformed)."""
+    entries = params.get(tasks.SECTION)
+    return set(entries) if isinstance(entries, dict) else set()
 
 
 def key_state(key: str, params: dict) -> str:

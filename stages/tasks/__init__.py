@@ -1,59 +1,87 @@
-"""Task plugins: ``get(name)`` returns the task ``name`` of one of ``params.yaml``'s task lists.
+"""Task plugins: ``get(name)`` returns the task ``name`` of ``params.yaml``'s ``tasks:``.
 
 Each task is a module ``stages/tasks/<name>.py`` defining one subclass of :class:`stages.tasks.base.Task` under a
-name of its own (``class LTDCounting(base.RegressionTask)`` in ``ltd.py``; see :mod:`stages.tasks.base`);
-its entry in a task list of params.yaml names the dataset it reads (and the task's own keys, if it has any).
+name of its own (``class LTDCounting(base.RegressionTask)`` in ``ltd.py``; see :mod:`stages.tasks.base`); its entry
+``tasks.<name>`` holds the task's own keys (its forget request, if it has keys). Every task gets the same evaluation
+and report stages (``evaluate@<task>``, ``explain_report@<task>``, ``report@<task>``), which iterate over ``tasks:``.
 
-Three task lists (``SECTIONS``), each iterated by its own stages in dvc.yaml, named by how the pipeline stages a
-task's models: ``tasks.per_model`` (every method of ``unlearn.methods``, every explainer of ``explainers``, one
-stage per model and per explanation), ``tasks.per_task`` (the same methods and explainers, every model of a task
-made in one stage and explained in one) and ``agents.tasks`` (seed 003's multi-agent classifier: its own Original
-per task, trained with ``agents.train``, and the methods and explainers of ``agents.methods`` /
-``agents.explainers``). The task class says which lists apply to it: ``SECTION``, ``METHODS``, ``EXPLAINERS``.
+How a task's models are made is its track: ``tracks.<track>`` maps each of its tasks to the dataset the task reads
+(a section of ``data:``), and dvc.yaml's model stages iterate over it. ``per_model``: every method of
+``unlearn.methods``, every explainer of ``explainers``, one stage per model and per explanation; ``per_task``: the
+same methods and explainers, every model of a task made in one stage and explained in one; ``agents``: seed 003's
+multi-agent classifier, its own Original per task, trained with ``agents.train``, and the methods and explainers of
+``agents.methods`` / ``agents.explainers``. The task class says which track and lists apply to it: ``TRACK``,
+``METHODS``, ``EXPLAINERS``.
 """
 from __future__ import annotations
 
 from stages.core import config, registry
-from stages.core.config import Int, Str
+from stages.core.config import Int
 
-SECTION = "tasks.per_model"
-SECTIONS = (SECTION, "tasks.per_task", "agents.tasks")
-# the keys of params.yaml's tasks: section, each a task list (per_model, per_task)
-LISTS = tuple(section.removeprefix("tasks.") for section in SECTIONS if section.startswith("tasks."))
-
-
-def names(params: dict | None = None, section: str = SECTION) -> list[str]:
-    """The tasks of one list (default: ``tasks.per_model``)."""
-    params = config.read_params() if params is None else params
-    if section.startswith("tasks."):  # the tasks: section holds its task lists only
-        lists = config.get(params, "tasks")
-        if not isinstance(lists, dict):
-            raise config.ParamError(f"tasks = {lists!r}: expected a mapping of task lists ({', '.join(LISTS)})")
-        extra = sorted(set(lists) - set(LISTS))
-        if extra:
-            raise config.ParamError(f"tasks.{extra[0]}: unknown key (the section holds its task lists: "
-                                    f"{', '.join(LISTS)})")
-    return registry.mapping_names(params, section, "task name -> {dataset: ...}")
+SECTION = "tasks"                              # task name -> the task's own keys
+TRACKS_KEY = "tracks"                          # track -> {task name: the dataset it reads}
+TRACKS = ("per_model", "per_task", "agents")
 
 
 def all_names(params: dict | None = None) -> list[str]:
-    """The tasks of every list; a name in two lists is an error."""
+    """Every task of ``tasks:``, each in exactly one track of ``tracks:``."""
     params = config.read_params() if params is None else params
-    out: list[str] = []
-    for section in SECTIONS:
-        for name in names(params, section):
-            if name in out:
-                raise config.ParamError(f"{section}.{name}: already a task of another list")
-            out.append(name)
-    return out
+    every = registry.mapping_names(params, SECTION, "task name -> its own keys ({} for none)")
+    placed = _placed(params, every)
+    missing = [n for n in every if n not in placed]
+    if missing:
+        raise config.ParamError(f"tasks.{missing[0]}: in no track (add `{missing[0]}: <dataset>` to one of "
+                                f"{', '.join(f'{TRACKS_KEY}.{t}' for t in TRACKS)})")
+    return every
 
 
-def section_of(name: str, params: dict) -> str:
-    for section in SECTIONS:
-        if name in names(params, section):
-            return section
-    raise config.ParamError(f"task {name!r}: not in a task list ({', '.join(SECTIONS)}; known: "
-                            f"{', '.join(all_names(params))})")
+def _placed(params: dict, every: list[str]) -> dict[str, str]:
+    """task -> its track, every track checked: a mapping of tasks of ``tasks:``, none in two tracks."""
+    value = config.get(params, TRACKS_KEY)
+    if not isinstance(value, dict):
+        raise config.ParamError(f"{TRACKS_KEY} = {value!r}: expected a mapping track -> {{task: dataset}} "
+                                f"({', '.join(TRACKS)})")
+    extra = sorted(set(value) - set(TRACKS))
+    if extra:
+        raise config.ParamError(f"{TRACKS_KEY}.{extra[0]}: unknown track (known: {', '.join(TRACKS)})")
+    placed: dict[str, str] = {}
+    for track in TRACKS:
+        key = f"{TRACKS_KEY}.{track}"
+        entries = config.get(params, key)
+        if not isinstance(entries, dict):
+            raise config.ParamError(f"{key} = {entries!r}: expected a mapping task -> the dataset it reads ({{}} for "
+                                    f"none)")
+        for name in entries:
+            if name not in every:
+                raise config.ParamError(f"{key}.{name}: not a task of tasks: (known: {', '.join(every)})")
+            if name in placed:
+                raise config.ParamError(f"{key}.{name}: already in {TRACKS_KEY}.{placed[name]} (a task has one track)")
+            placed[name] = track
+    return placed
+
+
+def names(params: dict | None = None, track: str = "per_model") -> list[str]:
+    """The tasks of one track (default: ``per_model``)."""
+    params = config.read_params() if params is None else params
+    placed = _placed(params, all_names(params))
+    return [n for n in config.get(params, f"{TRACKS_KEY}.{track}") if placed[n] == track]
+
+
+def track_of(name: str, params: dict) -> str:
+    every = all_names(params)
+    if name not in every:
+        raise config.ParamError(f"task {name!r}: not a task of tasks: (known: {', '.join(every)})")
+    return _placed(params, every)[name]
+
+
+def dataset_of(name: str, params: dict) -> str:
+    """The dataset task ``name`` reads: its value in its track (a section of ``data:``)."""
+    key = f"{TRACKS_KEY}.{track_of(name, params)}.{name}"
+    dataset = config.get(params, key)
+    if not isinstance(dataset, str) or dataset not in config.get(params, "data"):
+        raise config.ParamError(f"{key} = {dataset!r}: no such section data.{dataset} (known: "
+                                f"{', '.join(config.get(params, 'data'))})")
+    return dataset
 
 
 def task_class(name: str):
@@ -80,40 +108,36 @@ def repeats(params: dict, name: str) -> int:
         def of(n):
             return Int(min=1).check("repeats", value)
     r = of(name)
-    cfg = config.get(params, f"{section_of(name, params)}.{name}")
+    dataset = dataset_of(name, params)
     if not task_class(name).OWN_ORIGINAL:
         for other in every:
-            o_cfg = config.get(params, f"{section_of(other, params)}.{other}")
-            if (other != name and isinstance(o_cfg, dict) and o_cfg.get("dataset") == cfg.get("dataset")
+            if (other != name and dataset_of(other, params) == dataset
                     and not task_class(other).OWN_ORIGINAL and of(other) != r):
                 raise config.ParamError(f"repeats.{name} = {r}, repeats.{other} = {of(other)}: both tasks share the "
-                                        f"Original of data.{cfg.get('dataset')}, so they need the same number of runs")
+                                        f"Original of data.{dataset}, so they need the same number of runs")
     return r
 
 
 def get(name: str, params: dict | None = None, root="."):
-    """The task ``name`` with its validated settings (its task-list entry) (and its ``repeats``)."""
+    """The task ``name`` with its validated settings (``tasks.<name>``) (and its ``repeats``)."""
     params = config.read_params() if params is None else params
-    section = section_of(name, params)
+    track = track_of(name, params)
     cls = task_class(name)
-    if cls.SECTION != section:
-        raise config.ParamError(f"{section}.{name}: this task belongs in {cls.SECTION}")
-    cfg = config.load(f"{section}.{name}", {"dataset": Str(), **cls.PARAMS}, params)
-    if cfg["dataset"] not in config.get(params, "data"):
-        raise config.ParamError(f"{section}.{name}.dataset = {cfg['dataset']!r}: no such section data.{cfg['dataset']}")
+    if cls.TRACK != track:
+        raise config.ParamError(f"{TRACKS_KEY}.{track}: {name!r} belongs in {TRACKS_KEY}.{cls.TRACK} (its module's "
+                                f"TRACK)")
+    cfg = {"dataset": dataset_of(name, params), **config.load(f"{SECTION}.{name}", cls.PARAMS, params)}
     task = cls(name, cfg, params, root)
     task.repeats = repeats(params, name)
     return task
 
 
 def for_dataset(dataset: str, params: dict | None = None, root="."):
-    """The first task (lists in ``SECTIONS`` order) that reads ``dataset`` and shares the dataset's Original: it
-    defines what that Original learns (every such task of a dataset shares it, so they agree on it). Tasks that
-    train their own Original (``OWN_ORIGINAL``) do not count."""
+    """The first task of ``tasks:`` that reads ``dataset`` and shares the dataset's Original: it defines what that
+    Original learns (every such task of a dataset shares it, so they agree on it). Tasks that train their own
+    Original (``OWN_ORIGINAL``) do not count."""
     params = config.read_params() if params is None else params
-    for section in SECTIONS:
-        for name in names(params, section):
-            if (config.get(params, f"{section}.{name}").get("dataset") == dataset
-                    and not task_class(name).OWN_ORIGINAL):
-                return get(name, params, root)
-    raise config.ParamError(f"data.{dataset}: no task of the task lists reads this dataset and shares its Original")
+    for name in all_names(params):
+        if dataset_of(name, params) == dataset and not task_class(name).OWN_ORIGINAL:
+            return get(name, params, root)
+    raise config.ParamError(f"data.{dataset}: no task of tasks: reads this dataset and shares its Original")

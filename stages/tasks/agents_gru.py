@@ -2,8 +2,8 @@
 
 The forget request is :mod:`stages.tasks.digits_random`'s (the draw is shared by both agent tasks, so GRU and LSTM
 forget the same rows); the model is :mod:`stages.models.agents` with a GRU belief network (``rnn`` in
-``agents.tasks.<name>``), trained per task (its own Original: stage agents_train) with the recipe ``agents.train``.
-The task belongs to the ``agents.tasks`` list: the methods of ``agents.methods`` (finetune = MASMU, imu = MASIMU)
+``tasks.<name>``), trained per task (its own Original: stage agents_train) with the recipe ``agents.train``.
+The task belongs to the ``agents`` track (``tracks.agents``): the methods of ``agents.methods`` (finetune = MASMU, imu = MASIMU)
 and the explainers of ``agents.explainers`` run on it (SIDU needs convolutional feature maps, which agents lack).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ SYSTEMS = {("gru", "finetune"): "MASMU", ("gru", "imu"): "MASIMU", ("lstm", "fin
 
 class AgentsGRU(digits_random.DigitsForgetRandom):
     PARAMS = {**digits_random.DigitsForgetRandom.PARAMS, "rnn": Choice("gru", "lstm")}
-    SECTION = "agents.tasks"
+    TRACK = "agents"
     METHODS = "agents.methods"
     EXPLAINERS = "agents.explainers"
     RECIPE = "agents.train"

@@ -63,7 +63,7 @@ PER_EXAMPLE_COLUMNS = ("LiRA_AUC", "RMIA_AUC", "RMIA_TPR@1%FPR", "RMIA_TPR@5%FPR
 
 class Task:
     PARAMS: dict = {}             # schema of the task's own keys in its task-list entry (besides ``dataset``)
-    SECTION = "tasks.per_model"   # the task list of params.yaml this plugin belongs to (stages.tasks.SECTIONS)
+    TRACK = "per_model"           # how its models are made: its list of params.yaml's tracks: (stages.tasks.TRACKS)
     METHODS = "unlearn.methods"   # the list of unlearning methods run on the task
     EXPLAINERS = "explainers"     # the list of explainers run on it
     RECIPE: str | None = None     # params key of the Original's and Retrain's recipe (None: train.<dataset>)

@@ -14,13 +14,13 @@ from stages.tasks import base
 
 class DigitsForgetClass(base.ClassificationTask):
     PARAMS = {"forget_class": Int(min=0)}
-    SECTION = "tasks.per_task"   # every model of the task made in one stage and explained in one
+    TRACK = "per_task"   # every model of the task made in one stage and explained in one
 
     @property
     def forget_class(self) -> int:
         k = self.cfg["forget_class"]
         if k >= self.classes:
-            raise ParamError(f"{self.SECTION}.{self.name}.forget_class = {k}: the dataset has {self.classes} classes")
+            raise ParamError(f"tasks.{self.name}.forget_class = {k}: the dataset has {self.classes} classes")
         return k
 
     def forget_rows(self, table):

@@ -17,7 +17,7 @@ from stages.tasks import base
 
 class DigitsForgetRandom(base.ClassificationTask):
     PARAMS = {"share": Float(min=0, max=1, min_open=True, max_open=True), "seed": Int(min=0)}
-    SECTION = "tasks.per_task"   # every model of the task made in one stage and explained in one
+    TRACK = "per_task"   # every model of the task made in one stage and explained in one
     DRAW = None   # name the forget set's draw is derived from (None: the task's; tasks sharing it forget the same rows)
 
     @cached_property

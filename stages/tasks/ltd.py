@@ -1,6 +1,6 @@
 """LTD (seed 000): count the objects of a thermal harbour frame, then unlearn one class: y' = y - count(class).
 
-The forget class is ``data.<dataset>.forget_class`` (default human), or the task's own ``tasks.per_model.<name>.forget_class``
+The forget class is ``data.<dataset>.forget_class`` (default human), or the task's own ``tasks.<name>.forget_class``
 (so that two forget requests can share one dataset and its Original). The Original learns y (every object); Retrain
 and every unlearning method learn y' on the same frames. The forget set is the training frames that contain
 the forget class (their forget-class counts are the information to remove); every frame stays in the retain
@@ -17,7 +17,7 @@ from stages.tasks import base
 
 
 class LTDCounting(base.RegressionTask):
-    # tasks.per_model.<name>.forget_class: optional, overrides data.<dataset>.forget_class (a second request on the same data)
+    # tasks.<name>.forget_class: optional, overrides data.<dataset>.forget_class (a second request on the same data)
     PARAMS = {"forget_class": Choice(*ltd_data.CLASSES, optional=True, default=None)}
     REPORT_COLUMNS = ("MAE", "RMSE", "MAE_y", "MIA", "human_leak", *base.PER_EXAMPLE_COLUMNS, "probe", "h-HC",
                       "h-HC_lift", "r-HC", "r-HC_lift", "AS", "cost_steps_vs_retrain")

@@ -1,7 +1,7 @@
 """Your own images: classify a folder of class subfolders (``image_folders.<dataset>``), then forget a class or a list
 of files.
 
-The task entry (``tasks.per_task.my_images``) names the dataset and one forget request:
+The task entry (``tasks.my_images``) names the dataset and one forget request:
 
 - ``forget_class``: a class (its subfolder's name). Every training image of it is forgotten and Retrain never sees the
   class, as for ``digits_class``; the held-out images of the same kind (the membership attack's non-members) are the
@@ -55,7 +55,7 @@ class Files(List):
 
 class MyImages(base.ClassificationTask):
     PARAMS = {"forget_class": ClassName(optional=True, default=None), "forget_list": Files(optional=True, default=None)}
-    SECTION = "tasks.per_task"   # every model of the task made in one stage and explained in one
+    TRACK = "per_task"   # every model of the task made in one stage and explained in one
     # the membership attacks compare at least 10 members (forget rows; retain rows for MIA_efficacy) with 10
     # non-members (held-out rows of the forget kind; test rows): stages.metrics.membership.MIN_PER_CLASS. A smaller
     # request stops stage task naming the role instead of stage evaluate after every model is trained
@@ -63,7 +63,7 @@ class MyImages(base.ClassificationTask):
 
     def __init__(self, name, cfg, params, root="."):
         super().__init__(name, cfg, params, root)
-        key = f"{self.SECTION}.{name}"
+        key = f"tasks.{name}"
         if self.dataset not in image_folder.folders(params):
             raise ParamError(f"{key}.dataset = {self.dataset!r}: not an image folder (no {image_folder.FOLDERS}."
                              f"{self.dataset}: the folder of class subfolders this task reads)")
@@ -81,14 +81,14 @@ class MyImages(base.ClassificationTask):
     def forget_class(self) -> int:
         name = self.cfg["forget_class"]
         if name not in self.class_names:
-            raise ParamError(f"{self.SECTION}.{self.name}.forget_class = {name!r}: not a class of data.{self.dataset} "
+            raise ParamError(f"tasks.{self.name}.forget_class = {name!r}: not a class of data.{self.dataset} "
                              f"(classes: {', '.join(self.class_names)}; a skipped folder is no class)")
         return self.class_names.index(name)
 
     @cached_property
     def _listed(self) -> dict:
         """The listed files by where the split put them, and those not among the prepared images."""
-        key = f"{self.SECTION}.{self.name}.forget_list"
+        key = f"tasks.{self.name}.forget_list"
         where = {f: s for s in ("train", "val", "test") for f in self.table(s)["file"]}
         out = {"train": [], "held_out": [], "missing": []}
         for f in self.cfg["forget_list"]:
