@@ -149,7 +149,7 @@ def test_task_recipe_changes_stay_in_their_task(repo):
 
 def test_data_root_and_training_params(repo):
     direct, affected = rerun_set(repo, "data.ltd.root")
-    assert "prepare_ltd" in direct and not any("utk" in s for s in affected)
+    assert "prepare@ltd" in direct and not any("utk" in s for s in affected)
     direct, affected = rerun_set(repo, "train.utk.epochs")
     assert direct == {"train@utk", "task@utk", "retrain@utk"}
     assert "unlearn@utk-confuse" in affected and not any("ltd" in s for s in affected)

@@ -42,7 +42,8 @@ def figure(hist: pd.DataFrame, names: list[str], dataset: str):
     ax.set_xticks(x, names, rotation=45 if max(map(len, names), default=0) > 3 else 0,
                   ha="right" if max(map(len, names), default=0) > 3 else "center")
     ax.set(title=f"Dataset {dataset}: images per class and split", xlabel="class", ylabel="images")
-    ax.legend(title="split (images)")
+    ax.set_ylim(top=1.25 * max(1, hist[splits].to_numpy().max()))  # room for the legend above the bars
+    ax.legend(title="split (images)", ncols=len(splits), loc="upper center", fontsize="small")
     return fig
 
 
