@@ -83,16 +83,16 @@ def test_the_images_profile_adds_a_folder_its_dataset_and_its_task(tmp_path):
     assert all(s.startswith("+") for s in sets)                     # nothing of the default pipeline changes
     project = applied_project(tmp_path, "images")
     got = config.read_params(str(project / "params.yaml"))
-    assert {k: v for k, v in got.items() if k not in ("image_folders", "data", "train", "unlearn", "attributions",
-                                                     "explain", "tasks")} == \
-        {k: v for k, v in params.items() if k not in ("image_folders", "data", "train", "unlearn", "attributions",
-                                                     "explain", "tasks")}
+    assert {k: v for k, v in got.items() if k not in ("data", "train", "unlearn", "attributions", "explain", "tasks")} == \
+        {k: v for k, v in params.items() if k not in ("data", "train", "unlearn", "attributions", "explain", "tasks")}
+    assert got["data"] == {**params["data"], "images": got["data"]["images"]}  # one dataset added: the folder
+    assert got["data"]["images"]["format"] == "image_folder" and got["data"]["images"]["root"] == "data/raw/images"
     assert got["tasks"] == {"per_model": params["tasks"]["per_model"],    # one task added, to the per-task list
                             "per_task": {**params["tasks"]["per_task"], "my_images": got["tasks"]["per_task"]["my_images"]}}
     with contextlib.chdir(project), Repo(".") as repo:
         stages = {s.name: s for s in repo.index.stages}
         new = {n for n in stages if n.endswith(("@images", "@my_images", "@my_images-sidu"))}
-        assert new == {"prepare_images@images", "train@images", *(f"per_task_{s}@my_images" for s in (
+        assert new == {"prepare@images", "train@images", *(f"per_task_{s}@my_images" for s in (
             "task", "attributions", "models", "evaluate", "report")), "per_task_explain@my_images-sidu",
             "per_task_explain_report@my_images-sidu"}
         graph = repo.index.graph
