@@ -150,6 +150,11 @@ def test_prepare_relabels_and_packs(tmp_path):
         assert s.boxes["x_br"].max() <= 48 and s.boxes["y_br"].max() <= 36  # rescaled to the input size
         if split != "train":
             assert t["file_name"].is_unique  # val/test keep the natural distribution
+    metrics = ltd_prepare.write_figures(tmp_path / "out", tmp_path / "figures")  # stage prepare@ltd's figures
+    hist = pd.read_csv(tmp_path / "figures" / "count_hist.csv")
+    assert list(hist.columns) == ["count", "train", "val", "test"]
+    assert {s: metrics[s]["frames"] for s in arrays.SPLITS} == {s: int(hist[s].sum()) for s in arrays.SPLITS}
+    assert (tmp_path / "figures" / "count_hist.png").stat().st_size > 0
     assert not list(tmp_path.glob("*.tmp"))
 
 
