@@ -1,9 +1,9 @@
-"""Benchmark (not a test): prepare_ltd read + resize throughput in frames/s on this machine.
+"""Benchmark (not a test): prepare@ltd read + resize throughput in frames/s on this machine.
 
     python bench/bench_prepare_ltd.py [--frames 6000] [--size 72 96] [--root PATH]
 
 Synthesizes an LTD-format tree (or reads --root, e.g. a real LTD copy), then times the two parts of
-prepare_ltd that scale with the dataset: reading every annotation file (read_annotations) and decoding +
+prepare@ltd that scale with the dataset: reading every annotation file (read_annotations) and decoding +
 resizing every frame (load_frames). Prints one JSON line.
 """
 from __future__ import annotations

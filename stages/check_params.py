@@ -5,9 +5,10 @@
 The first stage of every ``dvc repro`` (the generators and exporters depend on its output), so a typo in a plugin
 list or in any plugin's section stops the pipeline in about a second instead of after hours of training on the
 stages that do not read it. It checks the plugin lists (known names, none repeated: stages.core.registry), every
-task's section, every image folder's section, every task's training recipe, the unlearn recipes and every method's section for every task that
-runs it, every explainer's section for every task that runs it, each task's explanation subset size, the
-attribution settings and the evaluation settings, the same functions the stages call. It writes
+task's section, every dataset's section (through the reader of its ``format``: stages.data.readers), every task's
+training recipe, the unlearn recipes and every method's section for every task that runs it, every explainer's
+section for every task that runs it, each task's explanation subset size, the attribution settings and the
+evaluation settings, the same functions the stages call. It writes
 ``data/params_checked.txt``, whose content never changes: a rerun after a param change leaves every other stage as
 it was, and each stage still validates its own settings when it runs.
 
@@ -24,10 +25,11 @@ resolved value changed):
 """
 from __future__ import annotations
 
-from stages import evaluate, methods, prepare_ltd, synthesize_ltd, tasks, xai  # stages own some schemas
+from stages import evaluate, methods, synthesize_ltd, tasks, xai  # stages own some schemas
 from stages.core import config, io
+from stages.core.config import ParamError
 from stages.core.stage import Stage
-from stages.data import digits, image_folder, synth_utk, utkface
+from stages.data import digits, readers, synth_utk
 from stages.metrics import verdict
 from stages.models import recipes
 from stages.xai import attribution_vectors
@@ -38,13 +40,10 @@ SETTINGS = "data/settings"
 
 def check(params: dict) -> dict[str, int]:
     """Validate every section a stage reads; return how many entries of each kind were checked."""
-    config.load("data.ltd", prepare_ltd.SCHEMA, params)
-    synthesize_ltd.load_config(params)
+    datasets(params)
+    synthesize_ltd.load_config(params)  # the embedded generators' and exporter's subsections (their own stages)
     config.load("data.utk.synth", synth_utk.SCHEMA, params)
-    utkface.load_params(params)
-    digits.load_params(params)
-    for name in image_folder.folders(params):
-        image_folder.load_params(params, name)
+    config.validate(config.get(params, "data.digits.export"), digits.EXPORT_SCHEMA, "data.digits.export")
     evaluate.settings(params)
     names = tasks.all_names(params)
     verdict.settings(params, [tasks.task_class(n).VERDICT_AXES for n in names])
@@ -63,6 +62,16 @@ def check(params: dict) -> dict[str, int]:
             counts["explainer settings"] += 1
         counts["tasks"] += 1
     return counts
+
+
+def datasets(params: dict) -> list[str]:
+    """Every section of ``data``, validated by the reader of its format (stages.data.readers)."""
+    data = config.get(params, "data")
+    if not isinstance(data, dict) or not data:
+        raise ParamError("data: expected a mapping dataset name -> its section (with its format)")
+    for name in data:
+        readers.get(params, name).load(params)
+    return list(data)
 
 
 def resolved(params: dict) -> dict[str, dict]:

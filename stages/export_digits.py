@@ -1,6 +1,6 @@
 """Stage ``export_digits``: scikit-learn's bundled real 8x8 digits -> the four MNIST IDX files (``data.digits.export``).
 
-The embedded default of the per-task track: ``prepare_digits`` then reads them as any MNIST folder.
+The embedded default of the per-task track: ``prepare@digits`` then reads them as any MNIST folder.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """An example image folder to try the own-images task on: scikit-learn's 1,797 real 8x8 digits as PNG files in the
 ImageFolder layout, ``<out>/<digit>/<index>.png`` (grey, values 0..16 scaled to 0..255). Not a pipeline stage: run it
-once, then point ``image_folders.images`` at the folder (profiles/images.yaml does).
+once, then point ``data.images.root`` at the folder (profiles/images.yaml does).
 
     python -m stages.export_images data/raw/images
 """

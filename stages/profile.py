@@ -25,7 +25,6 @@ import yaml
 
 from stages import check_params, tasks
 from stages.core import config
-from stages.data import image_folder
 from stages.sweeps import catalog
 
 PROFILES = Path("profiles")
@@ -43,8 +42,8 @@ def load(name: str, folder: Path = PROFILES) -> dict:
     return data
 
 
-# the mappings whose entries are tasks or datasets: a profile may add an entry (a task, a dataset, an image folder)
-ENTRIES = (tasks.SECTION, "data", image_folder.FOLDERS)
+# the mappings whose entries are tasks or datasets: a profile may add an entry (a task, a dataset: an image folder)
+ENTRIES = (tasks.SECTION, "data")
 
 
 def added(profile: dict, params: dict) -> set[str]:

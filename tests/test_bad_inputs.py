@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages import prepare_ltd
+from stages.data import ltd_prepare
 from stages.data import cifar10, digits, ltd, mnist, splits, synth_utk, utkface
 from stages.data.arrays import SPLITS
 from stages.core.io import atomic_dir
@@ -84,8 +84,8 @@ def test_prepare_report_counts_frames_with_bad_lines(tmp_path):
     five_clips(tmp_path / "ltd")
     annot_path(tmp_path / "ltd", 1, "20200601", "clip_0_1000").write_text(GOOD[0] + "\n00000009 dog 1 2 3 4 1\n")
     with pytest.raises(ltd.AnnotationError, match=r"clip_0_1000/annotations_0001\.txt:2: unknown class 'dog'"):
-        prepare_ltd.prepare(ltd_cfg(tmp_path / "ltd"), tmp_path / "out")
-    stats = prepare_ltd.prepare(ltd_cfg(tmp_path / "ltd", on_error="skip"), tmp_path / "out")
+        ltd_prepare.prepare(ltd_cfg(tmp_path / "ltd"), tmp_path / "out")
+    stats = ltd_prepare.prepare(ltd_cfg(tmp_path / "ltd", on_error="skip"), tmp_path / "out")
     assert stats["frames_read"] == 30 and stats["frames_kept"] == 29 and stats["frames_with_bad_lines"] == 1
     written = json.loads((tmp_path / "out" / "prepare_report.json").read_text())
     assert written["frames_with_bad_lines"] == 1
@@ -175,9 +175,9 @@ def test_frame_of_another_size_is_an_error_naming_the_file(tmp_path):
     small = frame_path(tmp_path / "ltd", 2, "20200603", "clip_4_1000")
     cv2.imwrite(str(small), np.full((240, 320), 90, np.uint8))
     with pytest.raises(ltd.FrameSizeError, match=r"clip_4_1000/image_0002\.jpg: frame is 320x240, expected 384x288"):
-        prepare_ltd.prepare(ltd_cfg(tmp_path / "ltd"), tmp_path / "out")
+        ltd_prepare.prepare(ltd_cfg(tmp_path / "ltd"), tmp_path / "out")
     assert not (tmp_path / "out").exists()
-    stats = prepare_ltd.prepare(ltd_cfg(tmp_path / "ltd", on_error="skip"), tmp_path / "out")
+    stats = ltd_prepare.prepare(ltd_cfg(tmp_path / "ltd", on_error="skip"), tmp_path / "out")
     assert stats["wrong_size_images"] == 1 and stats["frames_kept"] == 29
 
 
@@ -190,15 +190,15 @@ def test_declared_frame_size_validates_boxes_and_frames(tmp_path):
         frame_path(root, n, date, clip).parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(frame_path(root, n, date, clip)), np.full((240, 320), 90, np.uint8))
     with pytest.raises(ltd.FrameSizeError, match="frame is 320x240, expected 384x288"):
-        prepare_ltd.prepare(ltd_cfg(root), tmp_path / "out")
-    stats = prepare_ltd.prepare(ltd_cfg(root, frame_size=[240, 320]), tmp_path / "out")
+        ltd_prepare.prepare(ltd_cfg(root), tmp_path / "out")
+    stats = ltd_prepare.prepare(ltd_cfg(root, frame_size=[240, 320]), tmp_path / "out")
     assert stats["frames_kept"] == 10 and stats["wrong_size_images"] == 0
     boxes = pd.read_csv(tmp_path / "out" / "train_boxes.csv")
     assert boxes["x_br"].max() == pytest.approx(48, abs=ROUNDED_4)  # 320x240 -> 48x36
     assert boxes["y_br"].max() == pytest.approx(36, abs=ROUNDED_4)
     annot_path(root, 0, "20200601", "clip_0_1200").write_text("00000001 human 300 200 321 240 1\n")
     with pytest.raises(ltd.AnnotationError, match=r"annotations_0000\.txt:1: box .* outside the 320x240 frame"):
-        prepare_ltd.prepare(ltd_cfg(root, frame_size=[240, 320]), tmp_path / "out")
+        ltd_prepare.prepare(ltd_cfg(root, frame_size=[240, 320]), tmp_path / "out")
 
 
 # ----------------------------------------------------------------------------- 5. excluded images say why
@@ -217,7 +217,7 @@ def test_excluded_images_say_why(tmp_path):
     _, problems = ltd.read_frames(root, names, (36, 48), progress=False)
     for (kind, why), (_, expect) in zip(problems, cases.values()):
         assert kind == "unreadable" and why.startswith(expect), (why, expect)
-    stats = prepare_ltd.prepare(ltd_cfg(root), tmp_path / "out")  # excluded in both modes, never an empty frame
+    stats = ltd_prepare.prepare(ltd_cfg(root), tmp_path / "out")  # excluded in both modes, never an empty frame
     assert stats["unreadable_images"] == 4 and stats["frames_kept"] == 26
     assert stats["unreadable_reasons"] == {"corrupt JPEG": 1, "empty file": 1, "not a JPEG": 1, "truncated JPEG": 1}
     report = json.loads((tmp_path / "out" / "prepare_report.json").read_text())
@@ -299,20 +299,20 @@ def test_real_ltd_sample_stops_naming_the_empty_test_split(tmp_path):
     cfg = ltd_cfg(LTD_EXAMPLE, image_size=[72, 96], min_split={"train": 2, "val": 1, "test": 20})
     with pytest.raises(splits.TooSmall, match=r"split 'test' \(0 of 2 clips\) has 0 frames, fewer than the minimum "
                                               r"20 \(data\.ltd\.min_split\.test\)"):
-        prepare_ltd.prepare(cfg, tmp_path / "out")
+        ltd_prepare.prepare(cfg, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
 def test_small_ltd_split_stops_with_its_size_and_minimum(tmp_path):
     five_clips(tmp_path / "ltd")                 # test split: 2 clips, 6 frames
     with pytest.raises(splits.TooSmall, match=r"split 'test' \(2 of 10 clips\) has 6 frames, fewer than the minimum 7"):
-        prepare_ltd.prepare(ltd_cfg(tmp_path / "ltd", min_split={"train": 2, "val": 1, "test": 7}), tmp_path / "o")
+        ltd_prepare.prepare(ltd_cfg(tmp_path / "ltd", min_split={"train": 2, "val": 1, "test": 7}), tmp_path / "o")
     # a cfg without min_split still refuses an empty split: one clip cannot fill three splits
     write_tree(tmp_path / "one", {(*CLIP, n): GOOD for n in range(4)})
     cfg = ltd_cfg(tmp_path / "one")
     del cfg["min_split"]
     with pytest.raises(splits.TooSmall, match=r"split 'val' \(0 of 1 clips\) has 0 frames, fewer than the minimum 1"):
-        prepare_ltd.prepare(cfg, tmp_path / "o")
+        ltd_prepare.prepare(cfg, tmp_path / "o")
 
 
 def test_rebalanced_training_split_below_the_minimum_stops(tmp_path):
@@ -324,7 +324,7 @@ def test_rebalanced_training_split_below_the_minimum_stops(tmp_path):
     cfg = ltd_cfg(root, split={"train": 0.4, "val": 0.3, "test": 0.3}, min_split={"train": 10, "val": 1, "test": 1})
     with pytest.raises(splits.TooSmall, match=r"rebalanced training split \(from 9 distinct frames\) has 9 frames, "
                                               r"fewer than the minimum 10 \(data\.ltd\.min_split\.train\)"):
-        prepare_ltd.prepare(cfg, tmp_path / "out")
+        ltd_prepare.prepare(cfg, tmp_path / "out")
 
 
 def test_rebalance_on_a_two_frame_split_keeps_both_once(tmp_path):
@@ -332,7 +332,7 @@ def test_rebalance_on_a_two_frame_split_keeps_both_once(tmp_path):
     root = tmp_path / "ltd"
     write_tree(root, {("20200601", "clip_0_1000", 0): lines(1), ("20200601", "clip_0_1000", 1): lines(3),
                       ("20200602", "clip_1_1000", 0): lines(2), ("20200603", "clip_2_1000", 0): lines(2)})
-    prepare_ltd.prepare(ltd_cfg(root, split={"train": 0.4, "val": 0.3, "test": 0.3}), tmp_path / "out")
+    ltd_prepare.prepare(ltd_cfg(root, split={"train": 0.4, "val": 0.3, "test": 0.3}), tmp_path / "out")
     train = pd.read_csv(tmp_path / "out" / "train.csv")
     assert train["frame"].tolist() == [0, 1] and train["y"].tolist() == [1, 3]
 
@@ -455,7 +455,7 @@ def test_outputs_have_normal_permissions(tmp_path):
     five_clips(tmp_path / "ltd")
     old = os.umask(0o022)
     try:
-        prepare_ltd.prepare(ltd_cfg(tmp_path / "ltd"), tmp_path / "out")
+        ltd_prepare.prepare(ltd_cfg(tmp_path / "ltd"), tmp_path / "out")
         with atomic_dir(tmp_path / "plain") as d:
             (d / "x.txt").write_text("x")
     finally:
@@ -479,8 +479,8 @@ def test_prepare_ltd_twice_gives_byte_identical_outputs(tmp_path):
     annot_path(tmp_path / "ltd", 1, "20200601", "clip_0_1000").write_text("00000009 dog 1 2 3 4 1\n")
     frame_path(tmp_path / "ltd", 2, "20200602", "clip_2_1000").write_bytes(b"")
     cfg = ltd_cfg(tmp_path / "ltd", on_error="skip")
-    prepare_ltd.prepare(cfg, tmp_path / "a")
-    prepare_ltd.prepare(cfg, tmp_path / "b")
+    ltd_prepare.prepare(cfg, tmp_path / "a")
+    ltd_prepare.prepare(cfg, tmp_path / "b")
     _same_files(tmp_path / "a", tmp_path / "b")
     report = json.loads((tmp_path / "a" / "prepare_report.json").read_text())
     assert not [k for k in report if "second" in k or "per_s" in k or "time" in k]

@@ -1,7 +1,8 @@
 import pytest
 import yaml
 
-from stages import methods, prepare_ltd, tasks, train, unlearn, xai
+from stages import methods, tasks, train, unlearn, xai
+from stages.data import ltd_prepare
 from stages.core import config
 from stages.models import recipes
 from stages.core.config import Choice, Float, Int, List, ParamError
@@ -33,7 +34,7 @@ def test_shipped_params_validate():
     settings are the shipped values themselves (defaults only fill keys the file leaves out)."""
     params = config.read_params("params.yaml")
     assert config.load_global(params) == {"seed": params["seed"], "device": params["device"]}
-    assert config.load("data.ltd", prepare_ltd.SCHEMA, params) == params["data"]["ltd"]
+    assert config.load("data.ltd", ltd_prepare.SCHEMA, params) == params["data"]["ltd"]
     names = tasks.all_names(params)
     assert {"ltd", "utk"} <= set(names)
     methods.recipes(params, names)

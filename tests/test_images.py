@@ -1,4 +1,5 @@
-"""Your own images: a folder of class subfolders read by stage prepare_images (stages/data/image_folder.py) and the task
+"""Your own images: a folder of class subfolders read by stage prepare@images (a section data.images with format
+image_folder: stages/data/image_folder.py, stages/data/readers/image_folder.py) and the task
 my_images (stages/tasks/my_images.py) with a forget request by class or by a list of files, run end to end on a tiny
 generated tree (grey and colour, PNG and JPEG, different sizes); every bad input stops naming the file, folder or key,
 or, under on_error: skip, is logged, counted and left out."""
@@ -70,7 +71,7 @@ def project(tmp_path, monkeypatch):
     base = profile.apply(config.read_params(str(params_file)), profile.load("images", ROOT / "profiles"))
 
     def setup(**over):
-        p = profile.apply(base, {**TINY, "image_folders.images": str(tmp_path / "photos"), **over})
+        p = profile.apply(base, {**TINY, "data.images.root": str(tmp_path / "photos"), **over})
         params_file.write_text(yaml.safe_dump(p, sort_keys=False))
         return config.read_params(str(params_file))
     setup()
@@ -78,9 +79,9 @@ def project(tmp_path, monkeypatch):
 
 
 def _prepare(**kw):
-    from stages import prepare_images
+    from stages import prepare
 
-    prepare_images.main(["--dataset", "images", *[x for k, v in kw.items() for x in (f"--{k}", v)]])
+    prepare.main(["--dataset", "images", *[x for k, v in kw.items() for x in (f"--{k}", v)]])
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -128,6 +129,10 @@ def test_prepare_splits_each_class_and_keeps_the_file_names(project, tmp_path):
     assert means == sorted(means) and means[2] - means[0] > 100             # the classes' brightness survived
     stats = json.loads((tmp_path / "reports" / "data" / "images_stats.json").read_text())
     assert stats["splits"]["test"]["images"] == 36 and stats["skipped"] == {k: 0 for k in image_folder.Skips.KINDS}
+    figures = tmp_path / "reports" / "data" / "images"                       # the figures folder of prepare@images
+    assert pd.read_csv(figures / "class_hist.csv").to_dict("list") == {
+        "class": [0, 1, 2], "train": [12] * 3, "val": [6] * 3, "test": [12] * 3}
+    assert (figures / "class_hist.png").stat().st_size > 0
     _prepare(out=str(tmp_path / "again"))
     assert all((out / f).read_bytes() == (tmp_path / "again" / f).read_bytes() for f in ("train.npy", "test.csv"))
 
@@ -268,11 +273,12 @@ def test_the_request_and_the_folder_are_checked_before_any_data(project, tmp_pat
         tasks.get("my_images", project(**{"tasks.my_images.forget_class": None,
                                           "tasks.my_images.forget_list": []}))
     p = project()
-    p["image_folders"] = {}
-    with pytest.raises(ParamError, match=r"my_images\.dataset = 'images': not an image folder \(no "
-                                         r"image_folders\.images"):
+    p["data"]["images"]["format"] = "mnist"                   # a dataset, but not an image folder
+    with pytest.raises(ParamError, match=r"tracks\.per_task\.my_images = 'images': data\.images is not an image "
+                                         r"folder \(format: image_folder, root: "):
         tasks.get("my_images", p)
-    with pytest.raises(ParamError, match=r"image_folders\.images: missing"):
+    del p["data"]["images"]
+    with pytest.raises(ParamError, match=r"data\.images: missing \(the section of an image folder"):
         image_folder.load_params(p, "images")
     with pytest.raises(ParamError, match=r"data\.images\.on_error = 'ignore'"):
         image_folder.load_params(project(**{"data.images.on_error": "ignore"}), "images")

@@ -122,7 +122,7 @@ def test_rebalance_percentiles():
 
 
 def test_prepare_relabels_and_packs(tmp_path):
-    from stages import prepare_ltd
+    from stages.data import ltd_prepare
     from stages.data import arrays
 
     rng = np.random.default_rng(0)
@@ -138,7 +138,7 @@ def test_prepare_relabels_and_packs(tmp_path):
     cfg = {"root": str(tmp_path / "ltd"), "forget_class": "human", "frame_stride": 1, "image_size": [36, 48],
            "on_error": "raise", "split": {"train": 0.6, "val": 0.2, "test": 0.2},
            "rebalance": {"high_percentile": 70, "high_keep": 0.5, "low_percentile": 10, "low_factor": 2, "seed": 0}}
-    stats = prepare_ltd.prepare(cfg, tmp_path / "out")
+    stats = ltd_prepare.prepare(cfg, tmp_path / "out")
     assert stats["frames_kept"] == 30
     for split in arrays.SPLITS:
         s = arrays.load_split("out", split, tmp_path)
@@ -150,6 +150,11 @@ def test_prepare_relabels_and_packs(tmp_path):
         assert s.boxes["x_br"].max() <= 48 and s.boxes["y_br"].max() <= 36  # rescaled to the input size
         if split != "train":
             assert t["file_name"].is_unique  # val/test keep the natural distribution
+    metrics = ltd_prepare.write_figures(tmp_path / "out", tmp_path / "figures")  # stage prepare@ltd's figures
+    hist = pd.read_csv(tmp_path / "figures" / "count_hist.csv")
+    assert list(hist.columns) == ["count", "train", "val", "test"]
+    assert {s: metrics[s]["frames"] for s in arrays.SPLITS} == {s: int(hist[s].sum()) for s in arrays.SPLITS}
+    assert (tmp_path / "figures" / "count_hist.png").stat().st_size > 0
     assert not list(tmp_path.glob("*.tmp"))
 
 

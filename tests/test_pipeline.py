@@ -149,7 +149,7 @@ def test_task_recipe_changes_stay_in_their_task(repo):
 
 def test_data_root_and_training_params(repo):
     direct, affected = rerun_set(repo, "data.ltd.root")
-    assert "prepare_ltd" in direct and not any("utk" in s for s in affected)
+    assert "prepare@ltd" in direct and not any("utk" in s for s in affected)
     direct, affected = rerun_set(repo, "train.utk.epochs")
     assert direct == {"train@utk", "task@utk", "retrain@utk"}
     assert "unlearn@utk-confuse" in affected and not any("ltd" in s for s in affected)
@@ -190,8 +190,9 @@ def test_lock_files_hold_only_live_stages(repo):
 def test_a_plain_repro_reaches_every_stage_from_the_root_file(repo):
     """`dvc repro` without targets reproduces the root dvc.yaml's stages and what they depend on: every stage of
     the other files must be upstream of one of them, or a plain `dvc repro` (and CI) would never run it. The root
-    file holds only the top of the graph (reports): DVC loads it twice per `dvc repro`, so a stage that something
-    else depends on belongs in its part's file."""
+    file holds the top of the graph (reports) and, so that a user types their names short (`dvc repro
+    prepare@digits`), the dataset readers (stage prepare): DVC loads it twice per `dvc repro`, so any other stage that
+    something else depends on belongs in its part's file."""
     graph = repo.index.graph  # edges point from a stage to the stages it depends on
     stages = list(repo.index.stages)
     root = [s for s in stages if s.dvcfile.path == str(ROOT / "dvc.yaml")]
@@ -200,9 +201,12 @@ def test_a_plain_repro_reaches_every_stage_from_the_root_file(repo):
     for s in root:
         reached |= nx.descendants(graph, s)
     assert not {s.name for s in stages} - {s.name for s in reached}
-    below = {a.name for s in root for a in nx.ancestors(graph, s)} - {s.name for s in root}
+    readers = [s for s in root if s.name.startswith("prepare@")]
+    assert {s.name for s in readers} == {f"prepare@{d}" for d in PARAMS["data"]}
+    top = [s for s in root if s not in readers]
+    below = {a.name for s in top for a in nx.ancestors(graph, s)} - {s.name for s in root}
     assert not below, f"stages outside the root file depend on root stages: {sorted(below)}"
-    not_reports = [s.name for s in root if not s.metrics and nx.ancestors(graph, s)]
+    not_reports = [s.name for s in top if not s.metrics and nx.ancestors(graph, s)]
     assert not not_reports, f"root stages that are neither reports (DVC metrics) nor final: {not_reports}"
 
 

@@ -83,16 +83,18 @@ def test_the_images_profile_adds_a_folder_its_dataset_and_its_task(tmp_path):
     assert all(s.startswith("+") for s in sets)                     # nothing of the default pipeline changes
     project = applied_project(tmp_path, "images")
     got = config.read_params(str(project / "params.yaml"))
-    assert {k: v for k, v in got.items() if k not in ("image_folders", "data", "train", "unlearn", "attributions",
-                                                     "explain", "tasks", "tracks")} == \
-        {k: v for k, v in params.items() if k not in ("image_folders", "data", "train", "unlearn", "attributions",
-                                                     "explain", "tasks", "tracks")}
+    assert {k: v for k, v in got.items() if k not in ("data", "train", "unlearn", "attributions", "explain", "tasks",
+                                                     "tracks")} == \
+        {k: v for k, v in params.items() if k not in ("data", "train", "unlearn", "attributions", "explain", "tasks",
+                                                     "tracks")}
+    assert got["data"] == {**params["data"], "images": got["data"]["images"]}  # one dataset added: the folder
+    assert got["data"]["images"]["format"] == "image_folder" and got["data"]["images"]["root"] == "data/raw/images"
     assert got["tasks"] == {**params["tasks"], "my_images": got["tasks"]["my_images"]}   # one task added,
     assert got["tracks"] == {**params["tracks"], "per_task": {**params["tracks"]["per_task"], "my_images": "images"}}
     with contextlib.chdir(project), Repo(".") as repo:
         stages = {s.name: s for s in repo.index.stages}
         new = {n for n in stages if n.endswith(("@images", "@my_images", "@my_images-sidu"))}
-        assert new == {"prepare_images@images", "train@images", *(f"per_task_{s}@my_images" for s in (
+        assert new == {"prepare@images", "train@images", *(f"per_task_{s}@my_images" for s in (
             "task", "attributions", "models")), "per_task_explain@my_images-sidu", "evaluate@my_images",
             "explain_report@my_images", "report@my_images"}      # to the per-task track
         graph = repo.index.graph

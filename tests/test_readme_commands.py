@@ -300,7 +300,7 @@ def test_command_works(where, cmd, dry):
 
 @pytest.mark.parametrize("cmd, why", [
     ("dvc repro report@no_such_task", "not found"),                       # a task params.yaml does not hold
-    ("dvc repro prepare_digits", "not found"),                            # a sub-pipeline's stage needs its file
+    ("dvc repro synthesize_ltd", "not found"),                            # a sub-pipeline's stage needs its file
     ("dvc exp run -S unlearn.methods.random_labels.epochs.utk=2", "Could not override"),  # a key params.yaml lacks
     ("dvc exp run -S unlearn.methods.prune.amount=2", "amount"),          # a value the stage would refuse
     ("dvc push --no-such-flag", "does not accept"),

@@ -20,10 +20,7 @@ STAGES = {
     "synthesize_ltd": [],
     "synthesize_utk": [],
     "export_digits": [],
-    "prepare_ltd": [],
-    "prepare_utk": [],
-    "prepare_digits": [],
-    "prepare_images": ["--dataset", "images"],
+    "prepare": ["--dataset", "ltd"],
     "train": ["--dataset", "ltd"],
     "task": ["--task", "ltd"],
     "retrain": ["--task", "ltd"],
@@ -82,10 +79,7 @@ OWN_ERRORS = {  # stage -> a setting of its own, made invalid, and the key its m
     "synthesize_ltd": ("data.ltd.synth.dates", 0, r"data\.ltd\.synth\.dates = 0"),
     "synthesize_utk": ("data.utk.synth.n_faces", 1, r"data\.utk\.synth\.n_faces = 1"),
     "export_digits": ("data.digits.export.test_share", 2.0, r"data\.digits\.export\.test_share = 2\.0"),
-    "prepare_ltd": ("data.ltd.frame_stride", 0, r"data\.ltd\.frame_stride = 0"),
-    "prepare_utk": ("data.utk.subsample", 2.0, r"data\.utk\.subsample = 2\.0"),
-    "prepare_digits": ("data.digits.val_share", 2.0, r"data\.digits\.val_share = 2\.0"),
-    "prepare_images": ("image_folders.images", "", r"image_folders\.images: must not be empty"),
+    "prepare": ("data.ltd.frame_stride", 0, r"data\.ltd\.frame_stride = 0"),
     "train": ("train.ltd.epochs", 0, r"train\.ltd\.epochs = 0"),
     "task": ("explain.n_images.ltd", 0, r"explain\.n_images\.ltd = 0"),
     "retrain": ("train.ltd.lr", 0.0, r"train\.ltd\.lr = 0\.0"),
@@ -114,12 +108,37 @@ def test_a_bad_own_setting_stops_the_stage_before_any_data(stage, run_stage):
         run_stage(stage, with_setting(PARAMS, key, value))
 
 
+PREPARE_ERRORS = [  # (dataset, a setting of its section made invalid, the message): stage prepare@<dataset>
+    ("ltd", "data.ltd.frame_stride", 0, r"data\.ltd\.frame_stride = 0"),
+    ("utk", "data.utk.subsample", 2.0, r"data\.utk\.subsample = 2\.0"),
+    ("digits", "data.digits.val_share", 2.0, r"data\.digits\.val_share = 2\.0"),
+    ("digits", "data.digits.format", "idx", r"data\.digits\.format = 'idx': unknown format \(known: cifar10, "
+                                            r"image_folder, ltd, mnist, utkface\)"),
+    ("images", "data.images.root", "", r"data\.images\.root: must not be empty"),
+    ("images", "data.images.split.test", 0.5, r"data\.images\.split: ratios must sum to 1"),
+]
+
+
+@pytest.mark.parametrize("dataset,key,value,message", PREPARE_ERRORS, ids=[f"{d}:{k}" for d, k, *_ in PREPARE_ERRORS])
+def test_prepare_checks_its_dataset_section_before_any_data(dataset, key, value, message, run_stage, monkeypatch):
+    """Every format's reader validates its section first (an image folder: the section profiles/images.yaml adds)."""
+    from stages import profile
+
+    params = profile.apply(PARAMS, profile.load("images", ROOT / "profiles")) if dataset == "images" else PARAMS
+    monkeypatch.setitem(STAGES, "prepare", ["--dataset", dataset])
+    with pytest.raises(ParamError, match=message):
+        run_stage("prepare", with_setting(params, key, value))
+
+
 def test_check_params_finds_a_misspelt_setting_of_any_plugin(run_stage):
     for key, value, message in [
         ("unlearn.methods.prune.amount", 1.5, r"unlearn\.methods\.prune\.amount = 1\.5"),
         ("explain.lime.n_samples", 0, r"explain\.lime\.n_samples = 0"),  # an explainer of the agents track only
         ("unlearn.utk.epochs", 0, r"unlearn\.utk\.epochs = 0"),
         ("agents.train.hidden", 0, r"agents\.train\.hidden = 0"),
+        ("data.utk.format", "utk", r"data\.utk\.format = 'utk': unknown format \(known: cifar10, image_folder, ltd, "
+                                   r"mnist, utkface\)"),
+        ("data.ltd.format", "utkface", r"data\.ltd\.forget_class: unknown key"),  # another reader's section
     ]:
         with pytest.raises(ParamError, match=message):
             run_stage("check_params", with_setting(PARAMS, key, value))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages import prepare_ltd
+from stages.data import ltd_prepare
 from stages.data import ltd, synth_utk, utkface
 from stages.data.source import Folder, Zip, open_source, write_zip
 from tests.conftest import LTD_EXAMPLE
@@ -118,8 +118,8 @@ def test_bad_lines_and_unreadable_frames_in_a_zip_name_the_member(tmp_path):
 def test_prepare_ltd_writes_the_same_outputs_from_a_zip(tmp_path):
     five_clips(tmp_path / "ltd")
     write_zip(tmp_path / "ltd", tmp_path / "ltd.zip")
-    prepare_ltd.prepare(ltd_cfg(tmp_path / "ltd"), tmp_path / "a")
-    prepare_ltd.prepare(ltd_cfg(tmp_path / "ltd.zip"), tmp_path / "b")
+    ltd_prepare.prepare(ltd_cfg(tmp_path / "ltd"), tmp_path / "a")
+    ltd_prepare.prepare(ltd_cfg(tmp_path / "ltd.zip"), tmp_path / "b")
     names = sorted(os.listdir(tmp_path / "a"))
     assert names == sorted(os.listdir(tmp_path / "b")) and len(names) > 3
     _, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", names, shallow=False)
@@ -175,7 +175,7 @@ def test_prepare_opens_a_zip_once_and_readers_take_an_open_copy(tmp_path, monkey
     if kind == "ltd":
         five_clips(tmp_path / "src")
         write_zip(tmp_path / "src", tmp_path / "copy.zip")
-        run = lambda: prepare_ltd.prepare(ltd_cfg(tmp_path / "copy.zip"), tmp_path / "out")  # noqa: E731
+        run = lambda: ltd_prepare.prepare(ltd_cfg(tmp_path / "copy.zip"), tmp_path / "out")  # noqa: E731
     else:
         synth_utk.synthesize(tmp_path / "copy.zip", n_faces=300, seed=3, progress=False)
         run = lambda: utkface.prepare(make_cfg(tmp_path / "copy.zip"), tmp_path / "out", progress=False)  # noqa: E731

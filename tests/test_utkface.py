@@ -246,11 +246,11 @@ def test_split_stats_metrics_and_figures(prepared, tmp_path):
     assert m["forget"]["forget"] + m["forget"]["retain"] == m["sizes"]["train_augmented"]
     paths = utk_stats.figures(out, tmp_path / "fig")
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
-    hist = pd.read_csv(tmp_path / "fig" / "utk_age_hist.csv")
+    hist = pd.read_csv(tmp_path / "fig" / "age_hist.csv")
     # wide: one column per split, so that DVC draws one line per split (a long table drew one zig-zag line)
     assert list(hist.columns) == ["age", "train_before", "train_after", "val", "test"]
     assert hist["test"].sum() == len(tables["test"].table)
     assert hist["train_after"].sum() == len(tables["train"].table)
     assert hist["age"].tolist() == list(range(20, 61))
-    groups = pd.read_csv(tmp_path / "fig" / "utk_forget_groups.csv")
+    groups = pd.read_csv(tmp_path / "fig" / "forget_groups.csv")
     assert list(groups.columns) == ["group", "interval", "train_before", "train_after", "val", "test"]

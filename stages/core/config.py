@@ -135,8 +135,8 @@ def validate(section: Any, schema: dict, prefix: str) -> dict:
 
 
 # The sections of params.yaml. Any other top-level key (a typo such as ``unlearnn``) stops every stage.
-TOP_LEVEL = ("seed", "device", "repeats", "tasks", "tracks", "image_folders", "data", "train", "attributions",
-             "unlearn", "explainers", "explain", "agents", "evaluate", "verdict")
+TOP_LEVEL = ("seed", "device", "repeats", "tasks", "tracks", "data", "train", "attributions", "unlearn", "explainers",
+             "explain", "agents", "evaluate", "verdict")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -88,7 +88,7 @@ def timing(owner: str, name: str, root=".") -> Path:
 
 
 def data_reports(root=".") -> Path:
-    """Statistics of the prepared datasets (stage split_stats)."""
+    """Statistics of the prepared datasets: <dataset>_stats.json and the figures folder <dataset>/ (stage prepare)."""
     return Path(root) / "reports" / "data"
 
 

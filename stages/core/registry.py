@@ -1,5 +1,5 @@
 """Finding a plugin by name: module ``stages/<package>/<name>.py`` and its class (shared by tasks, methods,
-explainers and metric families).
+explainers, metric families and the dataset readers).
 
 A plugin module defines exactly one class that subclasses its package's base class (:data:`BASES`), under a name of
 its own, like pytorch-grad-cam's ``class GradCAM(BaseCAM)``: ``class GradientAscent(base.Method)`` in
@@ -33,6 +33,7 @@ BASES = {
     "methods": ("base", "Method"),
     "xai": ("base", "Explainer"),
     "metrics.families": ("__init__", "Family"),
+    "data.readers": ("base", "Reader"),   # one per on-disk format, picked by data.<dataset>.format
 }
 PACKAGES = Path(__file__).resolve().parents[1]  # stages/
 

@@ -2,17 +2,18 @@
 
 The default is scikit-learn's bundled 1,797 real handwritten 8x8 digits (``sklearn.datasets.load_digits``, no
 download). Stage ``export_digits`` writes them in MNIST's on-disk format (the four IDX files, 8x8, values scaled
-0..16 -> 0..255) with a fixed stratified train/test split, so that ``prepare_digits`` reads the same format a user
+0..16 -> 0..255) with a fixed stratified train/test split, so that ``prepare@digits`` reads the same format a user
 with MNIST has: pointing ``data.digits.root`` at a real MNIST folder (``format: mnist``) or at CIFAR-10's python
 batches (``format: cifar10``) switches the dataset with no code change.
 
-``prepare`` (stage ``prepare_digits``) reads the files with :mod:`stages.data.mnist` / :mod:`stages.data.cifar10`,
-splits a stratified validation set off the training files (seeded), resizes to ``image_size`` (bilinear,
-OpenCV) and writes the prepared layout of :mod:`stages.data.arrays`: ``<split>.npy`` uint8 (N, C, H, W),
-``<split>.csv`` (``label``, ``split``, ``source`` = train | test file, ``source_row``), ``meta.json`` (channels,
-size, classes, class names, training mean/std). The readers reject a label outside the format's 10 classes;
-``prepare`` stops naming the file and the class when a class has too few images for a stratified split (``limit``
-or train/val), a split part would hold fewer images than there are classes, or a test class has no training image.
+``prepare`` (stage ``prepare@<dataset>`` of a section with ``format: mnist`` or ``cifar10``) reads the files with
+:mod:`stages.data.mnist` / :mod:`stages.data.cifar10`, splits a stratified validation set off the training files
+(seeded), resizes to ``image_size`` (bilinear, OpenCV) and writes the prepared layout of :mod:`stages.data.arrays`:
+``<split>.npy`` uint8 (N, C, H, W), ``<split>.csv`` (``label``, ``split``, ``source`` = train | test file,
+``source_row``), ``meta.json`` (channels, size, classes, class names, training mean/std). The readers reject a label
+outside the format's 10 classes; ``prepare`` stops naming the file and the class when a class has too few images for
+a stratified split (``limit`` or train/val), a split part would hold fewer images than there are classes, or a test
+class has no training image.
 """
 from __future__ import annotations
 

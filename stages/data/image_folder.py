@@ -6,9 +6,10 @@ sorted order (torchvision's ``find_classes``), files are found by torchvision's 
 folders (``.DS_Store``, macOS ``._*``) are left out, files with other extensions and files directly in ``<root>`` are
 counted and ignored, as ``ImageFolder`` ignores them.
 
-:func:`prepare` (stage ``prepare_images@<dataset>``) decodes every image once with PIL (EXIF orientation applied,
-transparency composed onto white), centre-crops it to a square and resizes it to ``image_size`` (the UTKFace faces'
-rule: the whole short side stays), splits the images train / val / test stratified by class (seeded) and writes the
+:func:`prepare` (stage ``prepare@<dataset>`` for a section ``data.<dataset>`` with ``format: image_folder`` and its
+folder as ``root``) decodes every image once with PIL (EXIF orientation applied, transparency composed onto
+white), centre-crops it to a square and resizes it to ``image_size`` (the UTKFace faces' rule: the whole short side
+stays), splits the images train / val / test stratified by class (seeded) and writes the
 layout of :mod:`stages.data.arrays`: ``<split>.npy`` uint8 (N, C, S, S), ``<split>.csv`` (``file`` = the path under the
 root, ``label``, ``split``), ``meta.json`` (channels, size, classes, class names = folder names, training mean/std) and
 ``prepare_report.json`` (what was left out and why). ``channels: auto`` gives one channel when every image is grey,
@@ -44,8 +45,11 @@ from stages.data import arrays, splits
 
 log = logging.getLogger(__name__)
 
-FOLDERS = "image_folders"   # params.yaml: dataset name -> its folder (the stages iterate over it)
+# An image folder is a section ``data.<dataset>`` with ``format: image_folder`` and its folder as ``root``.
+FORMAT = "image_folder"
 SCHEMA = {
+    "format": Choice(FORMAT),
+    "root": Str(),
     "image_size": Int(min=8, max=1024),
     "channels": Choice("auto", 1, 3),
     "seed": Int(min=0),
@@ -61,26 +65,24 @@ class ImageFolderError(ValueError):
 
 
 def folders(params: dict) -> dict:
-    """``image_folders``: dataset name -> folder (empty by default)."""
-    value = config.get(params, FOLDERS)
-    if not isinstance(value, dict):
-        raise ParamError(f"{FOLDERS} = {value!r}: expected a mapping dataset name -> folder of class subfolders ({{}}: "
-                         f"none)")
-    return value
+    """The image folders: dataset name -> its folder, for every section ``data.<name>`` with ``format:
+    image_folder`` (none by default)."""
+    data = config.get(params, "data")
+    if not isinstance(data, dict):
+        raise ParamError(f"data = {data!r}: expected a mapping dataset name -> its section")
+    return {name: section.get("root") for name, section in data.items()
+            if isinstance(section, dict) and section.get("format") == FORMAT}
 
 
 def load_params(params: dict, dataset: str) -> dict:
-    """``data.<dataset>`` validated, with ``root`` = ``image_folders.<dataset>`` (the folder)."""
-    folders_ = folders(params)
-    if dataset not in folders_:
-        raise ParamError(f"{FOLDERS}.{dataset}: missing (the folder of class subfolders of data.{dataset}; "
-                         f"known: {', '.join(folders_) or 'none'})")
-    root = Str().check(f"{FOLDERS}.{dataset}", folders_[dataset])
-    if dataset not in config.get(params, "data"):
-        raise ParamError(f"data.{dataset}: missing (the settings of the image folder {FOLDERS}.{dataset})")
+    """``data.<dataset>`` validated: an image folder's section (``format: image_folder``, its folder as ``root``)."""
+    data = config.get(params, "data")
+    if not isinstance(data, dict) or dataset not in data:
+        raise ParamError(f"data.{dataset}: missing (the section of an image folder: format: {FORMAT}, root: the "
+                         f"folder of class subfolders)")
     cfg = config.load(f"data.{dataset}", SCHEMA, params)
     config.ratios(f"data.{dataset}.split", cfg["split"])
-    return {**cfg, "root": root}
+    return cfg
 
 
 # ---------------------------------------------------------------------------------------------- finding the files

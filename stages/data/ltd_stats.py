@@ -1,4 +1,4 @@
-"""Per-split statistics of the prepared LTD data (the LTD part of stage split_stats)."""
+"""Per-split statistics of the prepared LTD data (stage ``prepare@ltd``, through :mod:`stages.data.readers.ltd`)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,7 @@ import pandas as pd
 from stages.data import arrays, ltd
 
 
-# what prepare_ltd read, excluded or corrected (prepare_report.json); a count absent from an older report reads 0
+# what prepare@ltd read, excluded or corrected (prepare_report.json); a count absent from an older report reads 0
 INPUT_COUNTS = ("frames_read", "frames_kept", "skipped_lines", "frames_with_bad_lines", "non_utf8_annotations",
                 "missing_annotations", "orphan_annotations", "bad_names", "frames_in_bad_names",
                 "annotations_in_bad_names", "ignored_hidden", "unreadable_images", "wrong_size_images", "utf8_bom",
@@ -26,7 +26,7 @@ def _mix(t: pd.DataFrame, forget_class: str) -> dict:
 def compute(prepared_dir=arrays.task_dir("ltd")) -> tuple[dict, pd.DataFrame]:
     """(metrics dict, count histogram table with columns count, split, frames; :func:`wide` pivots it)."""
     d = Path(prepared_dir)
-    meta = arrays.load_meta("ltd", d.parent)
+    meta = arrays.load_meta(d.name, d.parent)
     report = pd.read_json(d / "prepare_report.json", typ="series").to_dict()
     stats, hist = {"input": {k: report.get(k, 0) for k in INPUT_COUNTS}}, []
     for split in arrays.SPLITS:

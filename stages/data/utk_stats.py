@@ -1,4 +1,5 @@
-"""UTKFace part of the ``split_stats`` stage: metrics and figures of ``data/prepared/utk``.
+"""UTKFace statistics (stage ``prepare@utk``, through :mod:`stages.data.readers.utkface`): metrics and figures of
+``data/prepared/utk``.
 
 :func:`compute` returns the content of ``reports/data/utk_stats.json`` (file defects, sizes after each
 step, age histograms per split before / after augmentation, forget-group sizes); :func:`figures`
@@ -76,8 +77,8 @@ def compute(prepared_dir=PREPARED) -> dict:
     }
 
 
-def figures(prepared_dir=PREPARED, out_dir="reports/data") -> list[Path]:
-    """Write utk_age_hist.{csv,png} and utk_forget_groups.{csv,png} into ``out_dir``; return the paths.
+def figures(prepared_dir=PREPARED, out_dir="reports/data/utk") -> list[Path]:
+    """Write age_hist.{csv,png} and forget_groups.{csv,png} into ``out_dir``; return the paths.
 
     The CSVs have columns age (resp. group, interval), then one column of counts per split: train_before,
     train_after (augmentation), val, test (DVC plots draw one line per split)."""
@@ -89,8 +90,7 @@ def figures(prepared_dir=PREPARED, out_dir="reports/data") -> list[Path]:
     d, out = Path(prepared_dir), Path(out_dir)
     report = read_json(d / "prepare_report.json")
     ages, groups = age_table(d), group_table(d)
-    paths = [out / "utk_age_hist.csv", out / "utk_forget_groups.csv", out / "utk_age_hist.png",
-             out / "utk_forget_groups.png"]
+    paths = [out / "age_hist.csv", out / "forget_groups.csv", out / "age_hist.png", out / "forget_groups.png"]
     write_csv(paths[0], ages)
     write_csv(paths[1], groups)
 

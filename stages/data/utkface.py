@@ -40,7 +40,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from stages.core import threads
-from stages.core.config import Float, Int, List, ParamError, Str, load
+from stages.core.config import Choice, Float, Int, List, ParamError, Str, load
 from stages.data import jpeg, splits, synth_utk
 from stages.data.splits import TooSmall  # noqa: F401  (re-exported: utkface.TooSmall)
 from stages.data.arrays import SPLITS, channel_stats
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA = {
     "synth": synth_utk.SCHEMA,
+    "format": Choice("utkface"),
     "root": Str(),
     "seed": Int(min=0),
     "subsample": Float(min=0, max=1, min_open=True),
@@ -104,8 +105,9 @@ def check_size(what: str, size: int, minimum: int, key: str, unit: str = "images
     splits.check_size(what, size, minimum, key, unit, hint)
 
 
-def load_params(params: dict | None = None) -> dict:
-    return check_params(load("data.utk", SCHEMA, params))
+def load_params(params: dict | None = None, dataset: str = "utk") -> dict:
+    """``data.<dataset>`` validated (each key's rule, then the cross-key rules)."""
+    return check_params(load(f"data.{dataset}", SCHEMA, params), f"data.{dataset}")
 
 
 # ----------------------------------------------------------------------------------------- names

@@ -1,7 +1,8 @@
-"""Your own images: classify a folder of class subfolders (``image_folders.<dataset>``), then forget a class or a list
-of files.
+"""Your own images: classify a folder of class subfolders (a section ``data.<dataset>`` with ``format: image_folder``
+and the folder as ``root``), then forget a class or a list of files.
 
-The task entry (``tasks.my_images``) names the dataset and one forget request:
+Its track entry (``tracks.per_task.my_images``) names the dataset, its task entry (``tasks.my_images``) one forget
+request:
 
 - ``forget_class``: a class (its subfolder's name). Every training image of it is forgotten and Retrain never sees the
   class, as for ``digits_class``; the held-out images of the same kind (the membership attack's non-members) are the
@@ -65,8 +66,8 @@ class MyImages(base.ClassificationTask):
         super().__init__(name, cfg, params, root)
         key = f"tasks.{name}"
         if self.dataset not in image_folder.folders(params):
-            raise ParamError(f"{key}.dataset = {self.dataset!r}: not an image folder (no {image_folder.FOLDERS}."
-                             f"{self.dataset}: the folder of class subfolders this task reads)")
+            raise ParamError(f"tracks.{self.TRACK}.{name} = {self.dataset!r}: data.{self.dataset} is not an image folder "
+                             f"(format: {image_folder.FORMAT}, root: the folder of class subfolders this task reads)")
         if (cfg["forget_class"] is None) == (cfg["forget_list"] is None):
             raise ParamError(f"{key}: give exactly one of forget_class (a class folder) and forget_list (files under "
                              f"the folder); the other null")

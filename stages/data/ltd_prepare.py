@@ -1,21 +1,22 @@
-"""Stage prepare_ltd: LTD copy (data.ltd.root) -> packed, model-ready splits in data/prepared/ltd/, and their
-statistics and count histogram in reports/data/ltd_*."""
+"""Preparing an LTD copy (``data.ltd.root``, format ``ltd``; stage ``prepare@ltd`` through
+:mod:`stages.data.readers.ltd`): the annotations and frames -> packed, model-ready splits in data/prepared/ltd/, and
+their statistics (reports/data/ltd_stats.json) and count histogram (reports/data/ltd/count_hist.csv, .png)."""
 from __future__ import annotations
 
-import time
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from stages.core import config, paths, progress
+from stages.core import config, progress
 from stages.core.config import Choice, Float, Int, List, Section, Str
 from stages.data import arrays, ltd, ltd_stats, splits
-from stages.core.io import atomic_dir, save_figure, setup_logging, write_csv, write_json, write_npy
-from stages.core.stage import Stage
+from stages.core.io import atomic_dir, save_figure, write_csv, write_json, write_npy
 
 SCHEMA = {
-    "synth": Section(),
+    "synth": Section(),             # the generator's (stage synthesize_ltd: stages/synthesize_ltd.py)
+    "format": Choice("ltd"),
     "root": Str(),
     "forget_class": Choice(*ltd.CLASSES),
     "frame_stride": Int(min=1),
@@ -32,7 +33,7 @@ SCHEMA = {
 # batch of 2 for BatchNorm, one validation frame for model selection, one test frame to explain).
 DEFAULT_MIN_SPLIT = {"train": 2, "val": 1, "test": 1}
 
-log = setup_logging("prepare_ltd")
+log = logging.getLogger(__name__)
 
 
 def prepare(cfg: dict, out: Path) -> dict:
@@ -129,25 +130,19 @@ def _write(frames, images, cfg, report, tmp: Path) -> dict:
     return stats
 
 
-def main(argv=None):
-    st = Stage("prepare_ltd", __doc__, argv, out=dict(default=str(paths.prepared("ltd")), help="output folder"),
-               reports=dict(default=str(paths.data_reports()), help="folder of the split statistics"))
-    cfg = st.section("data.ltd", SCHEMA)
-    t0 = time.time()
-    stats = prepare(cfg, Path(st.args.out))
-    stats["frames_per_s"] = round(stats["frames_kept"] / max(time.time() - t0, 1e-9), 1)  # logged, not written
-    log.info("prepared %s frames (%s) at %.0f frames/s; excluded: %s", stats["frames_kept"], stats["sizes"],
-             stats["frames_per_s"], _excluded(stats))
-    write_split_stats(Path(st.args.out), Path(st.args.reports))
-
-
-def write_split_stats(prepared: Path, out: Path) -> None:
-    """Per-split statistics (DVC metrics) and the count histogram (DVC plot) of the prepared data."""
+def write_figures(prepared: Path, figures: Path) -> dict:
+    """The count histogram (DVC plot: ``figures``/count_hist.csv and .png) of the prepared data; returns the
+    per-split statistics (DVC metrics)."""
     stats, hist = ltd_stats.compute(prepared)
-    write_json(out / "ltd_stats.json", stats)
-    write_csv(out / "ltd_count_hist.csv", ltd_stats.wide(hist))  # count, train, val, test
-    save_figure(out / "ltd_count_hist.png", ltd_stats.figure(hist))
+    write_csv(Path(figures) / "count_hist.csv", ltd_stats.wide(hist))  # count, train, val, test
+    save_figure(Path(figures) / "count_hist.png", ltd_stats.figure(hist))
+    return stats
 
 
-if __name__ == "__main__":
-    main()
+def write_split_stats(prepared: Path, out: Path) -> dict:
+    """Per-split statistics (``out``/ltd_stats.json) and the count histogram (``out``/ltd/count_hist.csv, .png), the
+    layout of reports/data; returns the statistics."""
+    stats = write_figures(prepared, Path(out) / "ltd")
+    write_json(Path(out) / "ltd_stats.json", stats)
+    return stats
+
