@@ -43,7 +43,7 @@ def prepare(cfg: dict, out: Path) -> dict:
     frames = ltd.read_annotations(src, cfg["on_error"], cfg["frame_stride"], report, frame_hw)
     if frames.empty:
         raise ValueError(f"{cfg['root']}: no annotated frames found ({report.frames_examined} examined; "
-                         f"excluded: {_excluded(report.summary())})")
+                         f"excluded: {excluded(report.summary())})")
     ratios = config.ratios("data.ltd.split", cfg["split"])
     _check_splits(frames, splits.split_clips(frames, ratios), cfg)  # early: before decoding every image
 
@@ -64,7 +64,7 @@ def prepare(cfg: dict, out: Path) -> dict:
     ok = np.array([p is None for p in problems], bool)
     frames, images = frames[ok].reset_index(drop=True), images[ok]
     if frames.empty:
-        raise ValueError(f"{cfg['root']}: no readable frame left (excluded: {_excluded(report.summary())})")
+        raise ValueError(f"{cfg['root']}: no readable frame left (excluded: {excluded(report.summary())})")
 
     frames["y"] = frames[list(ltd.CLASSES)].sum(axis=1)
     frames["y_prime"] = frames["y"] - frames[cfg["forget_class"]]
@@ -92,7 +92,7 @@ def _check_splits(frames: pd.DataFrame, split: pd.Series, cfg: dict) -> None:
                                f"use a larger copy (more clips) or lower the minimum")
 
 
-def _excluded(summary: dict) -> dict:
+def excluded(summary: dict) -> dict:
     """The non-zero exclusion counts of a report summary (or of the stage's stats)."""
     keys = set(ltd.Report().summary()) - {"typo_vehicie", "utf8_bom", "examples", "unreadable_reasons"}
     return {k: v for k, v in summary.items() if k in keys and v}

@@ -18,7 +18,7 @@ class LTD(base.Reader):
         stats = ltd_prepare.prepare(cfg, out)
         per_s = stats["frames_kept"] / max(time.time() - t0, 1e-9)  # logged, not written
         log.info("prepared %s frames (%s) at %.0f frames/s; excluded: %s", stats["frames_kept"], stats["sizes"],
-                 per_s, ltd_prepare._excluded(stats))
+                 per_s, ltd_prepare.excluded(stats))
         return stats
 
     def report(self, cfg, stats, prepared, figures):
