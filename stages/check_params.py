@@ -80,9 +80,9 @@ def resolved(params: dict) -> dict[str, dict]:
     for name in tasks.all_names(params):
         task = tasks.get(name, params)
         out[f"tasks/{name}.json"] = {"repeats": task.repeats}
-        out[f"lists/{name}.json"] = {"methods": methods.names(params, task.METHODS),
-                                     "explainers": xai.names(params, task.EXPLAINERS)}
-        for m in methods.names(params, task.METHODS):
+        listed = methods.names(params, task.METHODS)
+        out[f"lists/{name}.json"] = {"methods": listed, "explainers": xai.names(params, task.EXPLAINERS)}
+        for m in listed:
             own, epochs = methods.settings(params, m, name)
             out[f"methods/{name}/{m}.json"] = {"settings": own, "epochs": epochs}
     for dataset in config.get(params, "data"):

@@ -97,17 +97,17 @@ def main(argv=None):
     task = tasks.get(st.args.task, st.params, st.root)
     cfg = st.section("explain", xai.explain_schema(st.params))
     n_boot = bootstrap.REPLICATES.check("evaluate.bootstrap", config.get(st.params, "evaluate.bootstrap"))
+    src = paths.xai_dir(task.name, st.root)  # the explained images, the same for every explainer
+    subset = np.load(src / "subset.npy"), pd.read_csv(src / "subset.csv"), pd.read_csv(src / "subset_boxes.csv")
     for name in xai.names(st.params, task.EXPLAINERS):
-        report_explainer(st, task, name, cfg, n_boot)
+        report_explainer(st, task, name, subset, cfg, n_boot)
 
 
-def report_explainer(st: Stage, task, name: str, cfg: dict, n_boot: int) -> None:
-    """Heatmap metrics and figures of explainer ``name`` over every model of ``task``."""
+def report_explainer(st: Stage, task, name: str, subset: tuple, cfg: dict, n_boot: int) -> None:
+    """Heatmap metrics and figures of explainer ``name`` over every model of ``task`` on ``subset`` (images, their
+    table, their boxes)."""
     Explainer = xai.get(name)
-    src = paths.xai_dir(task.name, st.root)
-    images = np.load(src / "subset.npy")
-    table = pd.read_csv(src / "subset.csv")
-    boxes = pd.read_csv(src / "subset_boxes.csv")
+    images, table, boxes = subset
     models = methods.task_models(st.params, task)
     maps = {}
     for m in models:

@@ -137,12 +137,3 @@ def write_figures(prepared: Path, figures: Path) -> dict:
     write_csv(Path(figures) / "count_hist.csv", ltd_stats.wide(hist))  # count, train, val, test
     save_figure(Path(figures) / "count_hist.png", ltd_stats.figure(hist))
     return stats
-
-
-def write_split_stats(prepared: Path, out: Path) -> dict:
-    """Per-split statistics (``out``/ltd_stats.json) and the count histogram (``out``/ltd/count_hist.csv, .png), the
-    layout of reports/data; returns the statistics."""
-    stats = write_figures(prepared, Path(out) / "ltd")
-    write_json(Path(out) / "ltd_stats.json", stats)
-    return stats
-

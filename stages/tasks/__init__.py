@@ -26,17 +26,13 @@ TRACKS = ("per_model", "per_task", "agents")
 def all_names(params: dict | None = None) -> list[str]:
     """Every task of ``tasks:``, each in exactly one track of ``tracks:``."""
     params = config.read_params() if params is None else params
+    return list(_tracks(params))
+
+
+def _tracks(params: dict) -> dict[str, str]:
+    """Task -> its track, in the order of ``tasks:``, every track checked: a mapping of tasks of ``tasks:``, none in
+    two tracks, every task in one."""
     every = registry.mapping_names(params, SECTION, "task name -> its own keys ({} for none)")
-    placed = _placed(params, every)
-    missing = [n for n in every if n not in placed]
-    if missing:
-        raise config.ParamError(f"tasks.{missing[0]}: in no track (add `{missing[0]}: <dataset>` to one of "
-                                f"{', '.join(f'{TRACKS_KEY}.{t}' for t in TRACKS)})")
-    return every
-
-
-def _placed(params: dict, every: list[str]) -> dict[str, str]:
-    """task -> its track, every track checked: a mapping of tasks of ``tasks:``, none in two tracks."""
     value = config.get(params, TRACKS_KEY)
     if not isinstance(value, dict):
         raise config.ParamError(f"{TRACKS_KEY} = {value!r}: expected a mapping track -> {{task: dataset}} "
@@ -57,21 +53,25 @@ def _placed(params: dict, every: list[str]) -> dict[str, str]:
             if name in placed:
                 raise config.ParamError(f"{key}.{name}: already in {TRACKS_KEY}.{placed[name]} (a task has one track)")
             placed[name] = track
-    return placed
+    missing = [n for n in every if n not in placed]
+    if missing:
+        raise config.ParamError(f"tasks.{missing[0]}: in no track (add `{missing[0]}: <dataset>` to one of "
+                                f"{', '.join(f'{TRACKS_KEY}.{t}' for t in TRACKS)})")
+    return {n: placed[n] for n in every}
 
 
 def names(params: dict | None = None, track: str = "per_model") -> list[str]:
     """The tasks of one track (default: ``per_model``)."""
     params = config.read_params() if params is None else params
-    placed = _placed(params, all_names(params))
-    return [n for n in config.get(params, f"{TRACKS_KEY}.{track}") if placed[n] == track]
+    _tracks(params)  # every track checked, whichever is asked for
+    return list(config.get(params, f"{TRACKS_KEY}.{track}"))
 
 
 def track_of(name: str, params: dict) -> str:
-    every = all_names(params)
-    if name not in every:
-        raise config.ParamError(f"task {name!r}: not a task of tasks: (known: {', '.join(every)})")
-    return _placed(params, every)[name]
+    placed = _tracks(params)
+    if name not in placed:
+        raise config.ParamError(f"task {name!r}: not a task of tasks: (known: {', '.join(placed)})")
+    return placed[name]
 
 
 def dataset_of(name: str, params: dict) -> str:
